@@ -1,0 +1,51 @@
+// Package cmdutil holds what every command package shares: the error kinds
+// that cli.Main maps to exit codes.
+package cmdutil
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Exit codes, mapped from errors in one place (cli.Main).
+const (
+	ExitOK          = 0
+	ExitError       = 1
+	ExitUsage       = 2
+	ExitCheckFailed = 3
+)
+
+// UsageError is bad input from the command line: an unknown step, a hint index
+// out of range, a malformed flag. It exits 2.
+type UsageError struct{ Msg string }
+
+func (e *UsageError) Error() string { return e.Msg }
+
+// Usagef builds a UsageError.
+func Usagef(format string, a ...any) error { return &UsageError{Msg: fmt.Sprintf(format, a...)} }
+
+// ErrCheckFailed is returned by a command whose check ran and did not pass.
+// The results were already printed; it exits 3 with no further message.
+var ErrCheckFailed = errors.New("a check ran and failed")
+
+// SilentError exits with the wrapped error's code but prints nothing more:
+// the command has already said what went wrong.
+type SilentError struct{ Err error }
+
+func (e *SilentError) Error() string { return e.Err.Error() }
+func (e *SilentError) Unwrap() error { return e.Err }
+
+// ExitCode maps an error to the process exit code.
+func ExitCode(err error) int {
+	var ue *UsageError
+	switch {
+	case err == nil:
+		return ExitOK
+	case errors.Is(err, ErrCheckFailed):
+		return ExitCheckFailed
+	case errors.As(err, &ue):
+		return ExitUsage
+	default:
+		return ExitError
+	}
+}

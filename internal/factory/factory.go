@@ -1,0 +1,82 @@
+// Package factory builds what commands need, lazily: nothing reads the
+// workspace, parses the catalog or dials a cluster until a command asks.
+package factory
+
+import (
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/kubedojo/dojo/embedded"
+	"github.com/kubedojo/dojo/internal/state"
+	"github.com/kubedojo/dojo/internal/steps"
+	"github.com/kubedojo/dojo/internal/ui"
+)
+
+// DefaultWorkspace is used when neither --workspace nor DOJO_WORKSPACE is set.
+const DefaultWorkspace = "dojo-workspace"
+
+// BuildInfo describes this binary.
+type BuildInfo struct {
+	Version string
+	Commit  string
+	Date    string
+}
+
+// Factory is handed to every command constructor.
+type Factory struct {
+	IO     *ui.IOStreams
+	Getenv func(string) string
+	Now    func() time.Time
+	Build  BuildInfo
+	// Embedded is the workshop tree (steps, workspace, solutions, platform).
+	Embedded fs.FS
+
+	// WorkspaceFlag is bound to the root's --workspace flag.
+	WorkspaceFlag string
+
+	catalogOnce sync.Once
+	catalog     *steps.Catalog
+	catalogErr  error
+}
+
+// New returns the production factory.
+func New(build BuildInfo) *Factory {
+	return &Factory{
+		IO:       ui.System(os.Getenv),
+		Getenv:   os.Getenv,
+		Now:      time.Now,
+		Build:    build,
+		Embedded: embedded.FS(),
+	}
+}
+
+// Workspace is the learner's workspace directory: --workspace, else
+// DOJO_WORKSPACE, else ./dojo-workspace. The path is made absolute.
+func (f *Factory) Workspace() (string, error) {
+	dir := f.WorkspaceFlag
+	if dir == "" {
+		dir = f.Getenv("DOJO_WORKSPACE")
+	}
+	if dir == "" {
+		dir = DefaultWorkspace
+	}
+	return filepath.Abs(dir)
+}
+
+// Catalog parses the embedded steps once.
+func (f *Factory) Catalog() (*steps.Catalog, error) {
+	f.catalogOnce.Do(func() { f.catalog, f.catalogErr = steps.Load(f.Embedded) })
+	return f.catalog, f.catalogErr
+}
+
+// State opens the workspace's progress file.
+func (f *Factory) State() (*state.Store, error) {
+	ws, err := f.Workspace()
+	if err != nil {
+		return nil, err
+	}
+	return state.NewStore(ws, f.Now), nil
+}

@@ -1,0 +1,46 @@
+package ui
+
+import (
+	"io"
+
+	"github.com/charmbracelet/lipgloss"
+	"github.com/muesli/termenv"
+)
+
+// Styles is the only place lipgloss styles are defined. Every renderer takes
+// one; with colour off every style renders its text unchanged.
+type Styles struct {
+	Title   lipgloss.Style
+	Heading lipgloss.Style
+	Muted   lipgloss.Style
+	Code    lipgloss.Style
+	Pass    lipgloss.Style
+	Fail    lipgloss.Style
+	Warn    lipgloss.Style
+	Pending lipgloss.Style
+	Accent  lipgloss.Style
+	Bold    lipgloss.Style
+}
+
+// NewStyles builds the styles, coloured or plain.
+func NewStyles(color bool) Styles {
+	r := lipgloss.NewRenderer(io.Discard)
+	if color {
+		r.SetColorProfile(termenv.ANSI256)
+	} else {
+		r.SetColorProfile(termenv.Ascii)
+	}
+	s := func() lipgloss.Style { return r.NewStyle() }
+	return Styles{
+		Title:   s().Bold(true).Foreground(lipgloss.Color("39")),
+		Heading: s().Bold(true),
+		Muted:   s().Foreground(lipgloss.Color("245")),
+		Code:    s().Foreground(lipgloss.Color("214")),
+		Pass:    s().Foreground(lipgloss.Color("42")),
+		Fail:    s().Foreground(lipgloss.Color("203")),
+		Warn:    s().Foreground(lipgloss.Color("220")),
+		Pending: s().Foreground(lipgloss.Color("245")),
+		Accent:  s().Foreground(lipgloss.Color("39")),
+		Bold:    s().Bold(true),
+	}
+}
