@@ -1,0 +1,17 @@
+# The workload (internal/app), its image (internal/image) and the release config.
+
+TEST_PREREQS += test-deps
+
+.PHONY: test-deps app-test app-bench release-check
+
+# Debian packages the tests run for real: redis-server, and for the lab etcd,
+# prometheus, the redis exporter, iproute2 and unshare.
+test-deps:
+	bash scripts/install-test-deps.sh
+
+app-test: test-deps
+	$(GO) test -count=1 ./internal/app/... ./internal/cli/app/... ./internal/image/... ./internal/testutil/...
+
+# The numbers in docs/benchmarks.md ("Workload: producer and consumer").
+app-bench: test-deps
+	$(GO) test -run '^$$' -bench . -benchtime 20x -count 1 ./internal/app/

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the tests run for real (never mocked).
+# As root: `apt-get update` once, then `apt-get install -y` whatever is missing.
+# Not root: prints what to install and exits 1.
+#
+# One line per command the tests need: "command package". Add a row, nothing else.
+set -euo pipefail
+
+TABLE='
+redis-server      redis-server
+etcd              etcd-server
+prometheus        prometheus
+prometheus-redis-exporter prometheus-redis-exporter
+ip                iproute2
+unshare           util-linux
+'
+
+missing=()
+while read -r cmd pkg; do
+	[ -z "${cmd:-}" ] && continue
+	# Debian puts some daemons outside a non-root PATH (/usr/sbin), so look there too.
+	if ! command -v "$cmd" >/dev/null 2>&1 && [ ! -x "/usr/bin/$cmd" ] && [ ! -x "/usr/sbin/$cmd" ]; then
+		missing+=("$pkg")
+	fi
+done <<<"$TABLE"
+
+if [ "${#missing[@]}" -eq 0 ]; then
+	exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "The tests need these Debian packages, which are not installed:" >&2
+	echo "  sudo apt-get install -y ${missing[*]}" >&2
+	exit 1
+fi
+
+echo "install-test-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"
