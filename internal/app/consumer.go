@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -24,6 +25,8 @@ const (
 	// defaultBlockTimeout is how long one BLMOVE waits for an item; it bounds
 	// how long an idle consumer takes to notice SIGTERM.
 	defaultBlockTimeout = time.Second
+	// maxBlockTimeout stays under the client's read timeout (3 s).
+	maxBlockTimeout = 2 * time.Second
 )
 
 // requeueScript moves every item of a consumer's processing list back to the
@@ -77,8 +80,8 @@ func (o ConsumerOptions) Validate() error {
 	if o.HeartbeatTTL < 100*time.Millisecond {
 		return fmt.Errorf("heartbeat TTL %s is too short: use 100ms or more (default %s)", o.HeartbeatTTL, DefaultHeartbeatTTL)
 	}
-	if o.BlockTimeout < 0 {
-		return fmt.Errorf("block timeout %s is negative", o.BlockTimeout)
+	if o.BlockTimeout < 0 || o.BlockTimeout > maxBlockTimeout {
+		return fmt.Errorf("block timeout %s is out of range: use 0 (default %s) up to %s", o.BlockTimeout, defaultBlockTimeout, maxBlockTimeout)
 	}
 	return nil
 }
@@ -94,6 +97,7 @@ type Consumer struct {
 	script *redis.Script
 
 	inFlight  atomic.Int64
+	processed atomic.Int64
 	reg       *prometheus.Registry
 	consumed  prometheus.Counter
 	gauge     prometheus.Gauge
@@ -169,6 +173,9 @@ func NewConsumer(o ConsumerOptions) (*Consumer, error) {
 // ID is the consumer's instance id; its processing list is
 // "<queue>:processing:<id>".
 func (c *Consumer) ID() string { return c.id }
+
+// Processed is how many items this consumer has finished.
+func (c *Consumer) Processed() int64 { return c.processed.Load() }
 
 // Close releases the Redis connections.
 func (c *Consumer) Close() error { return c.rdb.Close() }
@@ -272,7 +279,7 @@ func (c *Consumer) consumeLoop(ctx context.Context) {
 			}
 			dirty = false
 		}
-		raw, err := c.rdb.BLMove(cmdCtx, c.keys.queue, c.keys.processing, "LEFT", "RIGHT", c.opts.BlockTimeout).Result()
+		raw, err := c.take(cmdCtx)
 		if errors.Is(err, redis.Nil) {
 			b.ok()
 			continue // nothing arrived within the block timeout
@@ -300,6 +307,14 @@ func (c *Consumer) consumeLoop(ctx context.Context) {
 			c.log.Warn("could not move our unfinished items back; another consumer will once our heartbeat expires", "err", err)
 		}
 	}
+}
+
+// take moves the oldest item of the queue to our processing list, waiting
+// up to BlockTimeout (redis.Nil when none came). go-redis's BLMove rounds a
+// timeout under 1 s up to 1 s; Redis itself takes fractions of a second.
+func (c *Consumer) take(ctx context.Context) (string, error) {
+	secs := strconv.FormatFloat(c.opts.BlockTimeout.Seconds(), 'f', -1, 64)
+	return c.rdb.Do(ctx, "BLMOVE", c.keys.queue, c.keys.processing, "LEFT", "RIGHT", secs).Text()
 }
 
 // process works on one item, then removes it from the processing list. It
@@ -342,6 +357,7 @@ func (c *Consumer) process(ctx context.Context, raw string) bool {
 	c.inFlight.Add(-1)
 	c.gauge.Dec()
 	c.consumed.Inc()
+	c.processed.Add(1)
 	c.seconds.Observe(took.Seconds())
 	c.log.Info("item done", "item", it.ID, "took", took.Round(time.Millisecond))
 	return removed
