@@ -1,0 +1,113 @@
+package cluster
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os/exec"
+	"strings"
+	"time"
+)
+
+// DoctorOptions say what dojo doctor checks.
+type DoctorOptions struct {
+	Name   string
+	Domain string
+	Ports  []int
+}
+
+// DoctorEnv is the machine, injectable for tests.
+type DoctorEnv struct {
+	Preflight PreflightEnv
+	// Run runs a tool and returns its combined output.
+	Run func(ctx context.Context, name string, args ...string) (string, error)
+	// Resolve looks a host name up (net.DefaultResolver.LookupHost in
+	// production; tests never resolve anything outside).
+	Resolve func(ctx context.Context, host string) ([]string, error)
+}
+
+// SystemDoctorEnv is the real machine.
+func SystemDoctorEnv(getenv func(string) string) DoctorEnv {
+	return DoctorEnv{
+		Preflight: SystemPreflightEnv(getenv),
+		Run: func(ctx context.Context, name string, args ...string) (string, error) {
+			if _, err := exec.LookPath(name); err != nil {
+				return "", err
+			}
+			out, err := exec.CommandContext(ctx, name, args...).CombinedOutput()
+			return string(out), err
+		},
+		Resolve: net.DefaultResolver.LookupHost,
+	}
+}
+
+// tool is a command-line tool the workshop's steps use.
+type tool struct {
+	name     string
+	args     []string
+	required bool
+	install  string
+}
+
+var tools = []tool{
+	{"kubectl", []string{"version", "--client"}, true, "install it: https://kubernetes.io/docs/tasks/tools/"},
+	{"helm", []string{"version", "--short"}, true, "install Helm 4: https://helm.sh/docs/intro/install/"},
+	{"jq", []string{"--version"}, false, "install it (apt install jq, brew install jq): some steps pipe JSON through it"},
+}
+
+// Doctor runs the preflight checks, then looks for the tools the steps use
+// and whether producer.<domain> resolves to this machine.
+func Doctor(ctx context.Context, o DoctorOptions, env DoctorEnv) []Check {
+	checks := Preflight(PreflightOptions{Name: o.Name, Ports: o.Ports}, env.Preflight).Checks
+	for _, t := range tools {
+		checks = append(checks, toolCheck(ctx, env, t))
+	}
+	return append(checks, dnsCheck(ctx, env, o.Domain))
+}
+
+func toolCheck(ctx context.Context, env DoctorEnv, t tool) Check {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	out, err := env.Run(ctx, t.name, t.args...)
+	if err != nil {
+		st := Warn
+		if t.required {
+			st = Fail
+		}
+		return Check{Name: t.name, Status: st, Message: t.name + " not found or not working", Fix: t.install}
+	}
+	return Check{Name: t.name, Status: OK, Message: t.name + " " + versionOf(out)}
+}
+
+// versionOf picks the version out of a tool's output: "Client Version:
+// v1.37.2" → v1.37.2, "v4.3.1+g…" → v4.3.1+g…, "jq-1.7.1" → jq-1.7.1.
+func versionOf(out string) string {
+	line, _, _ := strings.Cut(strings.TrimSpace(out), "\n")
+	if _, v, ok := strings.Cut(line, "Version:"); ok {
+		return strings.TrimSpace(v)
+	}
+	return strings.TrimSpace(line)
+}
+
+func dnsCheck(ctx context.Context, env DoctorEnv, domain string) Check {
+	if domain == "" {
+		domain = "vcap.me"
+	}
+	host := "producer." + domain
+	name := "dns"
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	addrs, err := env.Resolve(ctx, host)
+	if err != nil || len(addrs) == 0 {
+		return Check{Name: name, Status: Warn, Message: host + " does not resolve",
+			Fix: "use `dojo up --domain localhost` (*.localhost reaches this machine in curl and browsers)"}
+	}
+	for _, a := range addrs {
+		ip := net.ParseIP(a)
+		if ip == nil || !ip.IsLoopback() {
+			return Check{Name: name, Status: Warn, Message: fmt.Sprintf("%s resolves to %s, not to this machine", host, a),
+				Fix: "use `dojo up --domain localhost`"}
+		}
+	}
+	return Check{Name: name, Status: OK, Message: fmt.Sprintf("%s resolves to %s", host, strings.Join(addrs, ", "))}
+}

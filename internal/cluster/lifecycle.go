@@ -1,0 +1,115 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// CreateWait is how long kind waits for the control plane after creating it.
+const CreateWait = 2 * time.Minute
+
+// Create makes the cluster from dojo's configuration. kind's create cannot
+// be cancelled; when ctx ends first Create returns ctx's error at once and
+// leaves kind's half-made cluster behind, which the next dojo up recognises
+// (it carries OwnerLabel) and recreates (see Recreate).
+func Create(ctx context.Context, p Provider, o ConfigOptions) error {
+	if o.Name == "" {
+		o.Name = DefaultName
+	}
+	raw, err := RenderConfig(o)
+	if err != nil {
+		return err
+	}
+	done := make(chan error, 1)
+	go func() { done <- p.Create(o.Name, raw, CreateWait) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			return fmt.Errorf("creating the kind cluster %q: %w", o.Name, err)
+		}
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// NotOwnedError is a cluster dojo did not create; dojo will not delete it.
+type NotOwnedError struct {
+	Name   string
+	Reason string
+}
+
+func (e *NotOwnedError) Error() string {
+	return fmt.Sprintf("cluster %q was not created by dojo (%s): dojo does not delete it; use `kind delete cluster --name %s` if you mean to", e.Name, e.Reason, e.Name)
+}
+
+// NotFoundError is a cluster name that does not exist.
+type NotFoundError struct {
+	Name     string
+	Existing []string
+}
+
+func (e *NotFoundError) Error() string {
+	if len(e.Existing) == 0 {
+		return fmt.Sprintf("there is no kind cluster named %q (no kind cluster exists)", e.Name)
+	}
+	return fmt.Sprintf("there is no kind cluster named %q (existing: %s)", e.Name, strings.Join(e.Existing, ", "))
+}
+
+// CheckOwned returns nil when the cluster exists and carries dojo's owner
+// label with its own name, a *NotFoundError or *NotOwnedError otherwise.
+func CheckOwned(p Provider, name string) error {
+	names, err := p.List()
+	if err != nil {
+		return err
+	}
+	if !slices.Contains(names, name) {
+		return &NotFoundError{Name: name, Existing: names}
+	}
+	labels, err := p.NodeLabels(name)
+	if err != nil {
+		return &NotOwnedError{Name: name, Reason: "its node cannot be read: " + err.Error()}
+	}
+	switch v, ok := labels[OwnerLabel]; {
+	case !ok:
+		return &NotOwnedError{Name: name, Reason: "its node has no " + OwnerLabel + " label"}
+	case v != name:
+		return &NotOwnedError{Name: name, Reason: fmt.Sprintf("its node's %s label says %q", OwnerLabel, v)}
+	}
+	return nil
+}
+
+// Teardown deletes the kind cluster name and its kubeconfig entries, and
+// nothing else: it refuses a cluster that does not exist or that dojo did
+// not create.
+func Teardown(p Provider, name string) error {
+	if name == "" {
+		name = DefaultName
+	}
+	if err := CheckOwned(p, name); err != nil {
+		return err
+	}
+	if err := p.Delete(name); err != nil {
+		return fmt.Errorf("deleting the kind cluster %q: %w", name, err)
+	}
+	return nil
+}
+
+// Recreate deletes a dojo cluster that exists but does not work (a create
+// interrupted by Ctrl-C) and creates it again. It refuses clusters dojo did
+// not create.
+func Recreate(ctx context.Context, p Provider, o ConfigOptions) error {
+	if err := CheckOwned(p, o.Name); err != nil {
+		var nf *NotFoundError
+		if !errors.As(err, &nf) {
+			return err
+		}
+	} else if err := p.Delete(o.Name); err != nil {
+		return fmt.Errorf("deleting the broken cluster %q: %w", o.Name, err)
+	}
+	return Create(ctx, p, o)
+}
