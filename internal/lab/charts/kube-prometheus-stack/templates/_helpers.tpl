@@ -1,0 +1,22 @@
+{{/* Names as kube-prometheus-stack computes them (fullname truncated to 26). */}}
+{{- define "kps.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 26 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := default .Chart.Name .Values.nameOverride -}}
+{{- if contains $name .Release.Name -}}
+{{- .Release.Name | trunc 26 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 26 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- define "kps.prometheus.fullname" -}}{{ include "kps.fullname" . }}-prometheus{{- end -}}
+{{- define "kps.labels" -}}
+release: {{ .Release.Name | quote }}
+heritage: {{ .Release.Service | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/part-of: kube-prometheus-stack
+chart: {{ .Chart.Name }}-{{ .Chart.Version }}
+{{- end -}}
