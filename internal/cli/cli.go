@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/kubedojo/dojo/internal/cmdutil"
@@ -38,6 +39,10 @@ func Run(ctx context.Context, f *factory.Factory, args []string) int {
 	root.SetOut(f.IO.Out)
 	root.SetErr(f.IO.ErrOut)
 	err := root.ExecuteContext(ctx)
+	if err != nil && strings.HasPrefix(err.Error(), "unknown command") {
+		// cobra's own word for a mistyped command; it is a usage error.
+		err = &cmdutil.UsageError{Msg: strings.SplitN(err.Error(), "\n", 2)[0] + ": see `dojo --help`"}
+	}
 	if err == nil {
 		return cmdutil.ExitOK
 	}

@@ -4,12 +4,26 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kubedojo/dojo/internal/cli/app"
+	"github.com/kubedojo/dojo/internal/cli/completion"
+	"github.com/kubedojo/dojo/internal/cli/hint"
+	"github.com/kubedojo/dojo/internal/cli/initcmd"
+	"github.com/kubedojo/dojo/internal/cli/status"
+	"github.com/kubedojo/dojo/internal/cli/step"
+	"github.com/kubedojo/dojo/internal/cli/steps"
+	versioncmd "github.com/kubedojo/dojo/internal/cli/version"
 	"github.com/kubedojo/dojo/internal/factory"
 )
 
 // commands lists every sub-command constructor, in help order.
 func commands() []func(*factory.Factory) *cobra.Command {
 	return []func(*factory.Factory) *cobra.Command{
+		steps.NewCmd,
+		step.NewCmd,
+		hint.NewCmd,
+		status.NewCmd,
+		initcmd.NewCmd,
+		versioncmd.NewCmd,
+		completion.NewCmd,
 		app.NewCmd,
 	}
 }

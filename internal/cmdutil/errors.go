@@ -5,6 +5,8 @@ package cmdutil
 import (
 	"errors"
 	"fmt"
+
+	"github.com/spf13/cobra"
 )
 
 // Exit codes, mapped from errors in one place (cli.Main).
@@ -23,6 +25,14 @@ func (e *UsageError) Error() string { return e.Msg }
 
 // Usagef builds a UsageError.
 func Usagef(format string, a ...any) error { return &UsageError{Msg: fmt.Sprintf(format, a...)} }
+
+// NoArgs is cobra.NoArgs as a usage error.
+func NoArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return Usagef("%s takes no arguments, got %q: see `%s --help`", cmd.CommandPath(), args, cmd.CommandPath())
+	}
+	return nil
+}
 
 // ErrCheckFailed is returned by a command whose check ran and did not pass.
 // The results were already printed; it exits 3 with no further message.

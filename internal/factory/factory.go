@@ -3,6 +3,7 @@
 package factory
 
 import (
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -34,6 +35,9 @@ type Factory struct {
 	// Embedded is the workshop tree (steps, workspace, solutions, platform).
 	Embedded fs.FS
 
+	// Getwd is the current directory (os.Getwd when nil).
+	Getwd func() (string, error)
+
 	// WorkspaceFlag is bound to the root's --workspace flag.
 	WorkspaceFlag string
 
@@ -54,16 +58,37 @@ func New(build BuildInfo) *Factory {
 }
 
 // Workspace is the learner's workspace directory: --workspace, else
-// DOJO_WORKSPACE, else ./dojo-workspace. The path is made absolute.
+// DOJO_WORKSPACE, else the current directory or the nearest parent holding a
+// workspace (a .dojo directory: learners run helm from inside it), else
+// ./dojo-workspace. The path is made absolute.
 func (f *Factory) Workspace() (string, error) {
 	dir := f.WorkspaceFlag
 	if dir == "" {
 		dir = f.Getenv("DOJO_WORKSPACE")
 	}
-	if dir == "" {
-		dir = DefaultWorkspace
+	if dir != "" {
+		return filepath.Abs(dir)
 	}
-	return filepath.Abs(dir)
+	cwd, err := f.getwd()
+	if err != nil {
+		return filepath.Abs(DefaultWorkspace)
+	}
+	for d := cwd; ; d = filepath.Dir(d) {
+		if fi, err := os.Stat(filepath.Join(d, ".dojo")); err == nil && fi.IsDir() {
+			return d, nil
+		}
+		if filepath.Dir(d) == d {
+			break
+		}
+	}
+	return filepath.Join(cwd, DefaultWorkspace), nil
+}
+
+func (f *Factory) getwd() (string, error) {
+	if f.Getwd != nil {
+		return f.Getwd()
+	}
+	return os.Getwd()
 }
 
 // Catalog parses the embedded steps once.
@@ -78,5 +103,7 @@ func (f *Factory) State() (*state.Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return state.NewStore(ws, f.Now), nil
+	st := state.NewStore(ws, f.Now)
+	st.Warn = func(msg string) { fmt.Fprintln(f.IO.ErrOut, msg) }
+	return st, nil
 }

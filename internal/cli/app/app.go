@@ -100,7 +100,7 @@ func newProducerCmd(f *factory.Factory) *cobra.Command {
 Answers are one line of JSON, errors {"error": "..."}.`, app.MaxPublish),
 		Example: `  dojo app producer --redis-addr 127.0.0.1:6379 --listen 127.0.0.1:8080
   curl -X POST http://127.0.0.1:8080/publish/20`,
-		Args: cobra.NoArgs,
+		Args: cmdutil.NoArgs,
 	}
 	pairs := addCommonFlags(cmd, &o.CommonOptions)
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
@@ -131,7 +131,7 @@ GET /healthz answers 503 while Redis does not answer; GET /metrics serves
 Prometheus metrics.`,
 		Example: `  dojo app consumer --redis-addr 127.0.0.1:6379 --listen 127.0.0.1:8081
   DOJO_WORK_TIME=200ms dojo app consumer --redis-addr 127.0.0.1:6379`,
-		Args: cobra.NoArgs,
+		Args: cmdutil.NoArgs,
 	}
 	pairs := addCommonFlags(cmd, &o.CommonOptions)
 	cmd.Flags().DurationVar(&o.WorkTime, "work-time", app.DefaultWorkTime, "how long to work on each item (env DOJO_WORK_TIME)")

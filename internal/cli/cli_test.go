@@ -1,0 +1,336 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kubedojo/dojo/embedded"
+	"github.com/kubedojo/dojo/internal/cmdutil"
+	"github.com/kubedojo/dojo/internal/factory"
+	"github.com/kubedojo/dojo/internal/ui"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
+
+// clock is a fixed "now" that tests move forward by hand.
+type clock struct{ t time.Time }
+
+func (c *clock) now() time.Time { return c.t }
+
+// session is one learner's workspace, shared by the commands a test runs.
+type session struct {
+	t     *testing.T
+	ws    string
+	clock *clock
+	env   map[string]string
+}
+
+func newSession(t *testing.T) *session {
+	return &session{t: t, ws: filepath.Join(t.TempDir(), "ws"),
+		clock: &clock{t: time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)}, env: map[string]string{}}
+}
+
+type result struct {
+	code        int
+	out, errOut string
+}
+
+// run executes one dojo command line; tty makes stdout and stderr terminals,
+// color turns ANSI colour on as well.
+func (s *session) run(tty, color bool, args ...string) result {
+	s.t.Helper()
+	ios, _, out, errOut := ui.Test(tty, color)
+	f := &factory.Factory{
+		IO:       ios,
+		Getenv:   func(k string) string { return s.env[k] },
+		Now:      s.clock.now,
+		Build:    factory.BuildInfo{Version: "v0.0.0-test"},
+		Embedded: embedded.FS(),
+	}
+	s.env["DOJO_WORKSPACE"] = s.ws
+	code := Run(context.Background(), f, args)
+	return result{code: code, out: out.String(), errOut: strings.ReplaceAll(errOut.String(), s.ws, "$WS")}
+}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", "golden", name+".golden")
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run `go test ./internal/cli -run %s -update` to create it)", err, t.Name())
+	}
+	if got != string(want) {
+		t.Errorf("output differs from %s (rerun with -update if the change is intended)\n--- got ---\n%s\n--- want ---\n%s", path, got, want)
+	}
+}
+
+func TestGoldenOutput(t *testing.T) {
+	s := newSession(t)
+	cases := []struct {
+		name       string
+		tty, color bool
+		args       []string
+	}{
+		{"steps-empty-plain", false, false, []string{"steps"}},
+		{"step-5-piped", false, false, []string{"step", "5"}},
+		{"step-5-tty-nocolor", true, false, []string{"step", "step-5"}},
+		{"step-5-tty-color", true, true, []string{"step", "Step5"}},
+		{"step-3-piped", false, false, []string{"step", "3"}},
+		{"step-4-piped", false, false, []string{"step", "4"}},
+		{"hint-5-first-plain", false, false, []string{"hint", "step-5"}},
+		{"hint-5-second-tty", true, false, []string{"hint", "step-5"}},
+		{"hint-5-upto-2-plain", false, false, []string{"hint", "5", "2"}},
+		{"hint-7-all-json", false, false, []string{"hint", "7", "--all", "--json"}},
+		{"hint-cleanup-plain", false, false, []string{"hint", "cleanup"}},
+		{"steps-progress-plain", false, false, []string{"steps"}},
+		{"steps-progress-tty-color", true, true, []string{"steps"}},
+		{"status-plain", false, false, []string{"status"}},
+	}
+	for _, c := range cases {
+		s.clock.t = s.clock.t.Add(3 * time.Minute)
+		r := s.run(c.tty, c.color, c.args...)
+		if r.code != 0 {
+			t.Fatalf("%s: exit %d, stderr %q", c.name, r.code, r.errOut)
+		}
+		golden(t, c.name, r.out)
+	}
+}
+
+func TestColorNeverWithoutTTY(t *testing.T) {
+	s := newSession(t)
+	for _, args := range [][]string{{"steps"}, {"step", "5"}, {"hint", "5", "--all"}, {"status"}, {"init"}} {
+		r := s.run(false, false, args...)
+		if r.code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, r.code, r.errOut)
+		}
+		if strings.Contains(r.out, "\x1b[") || strings.Contains(r.errOut, "\x1b[") {
+			t.Errorf("%v printed ANSI escapes off a terminal:\n%q", args, r.out)
+		}
+	}
+}
+
+func TestNoColorOnATerminal(t *testing.T) {
+	// ui.System decides colour from the environment; check the rule itself.
+	for env, want := range map[[2]string]bool{
+		{"", "xterm-256color"}:  true,
+		{"1", "xterm-256color"}: false,
+		{"", "dumb"}:            false,
+	} {
+		got := ui.ColorAllowed(func(k string) string {
+			switch k {
+			case "NO_COLOR":
+				return env[0]
+			case "TERM":
+				return env[1]
+			}
+			return ""
+		})
+		if got != want {
+			t.Errorf("NO_COLOR=%q TERM=%q: colour %v; want %v", env[0], env[1], got, want)
+		}
+	}
+}
+
+func TestHintProgressIsRemembered(t *testing.T) {
+	s := newSession(t)
+	for i, want := range []string{"Hint 1 of 3", "Hint 2 of 3", "Hint 3 of 3"} {
+		r := s.run(false, false, "hint", "step-6")
+		if r.code != 0 || !strings.Contains(r.out, want) {
+			t.Fatalf("call %d: exit %d, output lacks %q:\n%s", i+1, r.code, want, r.out)
+		}
+		if i > 0 && strings.Contains(r.out, "Hint 1 of 3") {
+			t.Fatalf("call %d repeated hint 1:\n%s", i+1, r.out)
+		}
+	}
+	// All revealed: the next call shows all three again rather than failing.
+	r := s.run(false, false, "hint", "6")
+	if r.code != 0 || strings.Count(r.out, "## Hint") != 3 {
+		t.Fatalf("after the last hint: exit %d, output:\n%s", r.code, r.out)
+	}
+	// Asking for hint 1 again does not forget that 3 were revealed.
+	s.run(false, false, "hint", "6", "1")
+	r = s.run(false, false, "status", "--json")
+	var rep struct {
+		Steps []struct {
+			ID            string `json:"id"`
+			HintsRevealed int    `json:"hintsRevealed"`
+		} `json:"steps"`
+	}
+	if err := json.Unmarshal([]byte(r.out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range rep.Steps {
+		if st.ID == "step-6" && st.HintsRevealed != 3 {
+			t.Fatalf("step-6 hints revealed = %d; want 3", st.HintsRevealed)
+		}
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	s := newSession(t)
+	cases := []struct {
+		args     []string
+		code     int
+		mentions []string
+	}{
+		{[]string{"step", "step-99"}, cmdutil.ExitUsage, []string{`"step-99"`, "step-1 … step-10 or cleanup"}},
+		{[]string{"step", "step-x"}, cmdutil.ExitUsage, []string{`"step-x"`, "step-1 … step-10"}},
+		{[]string{"step", ""}, cmdutil.ExitUsage, []string{"no step given", "step-1 … step-10"}},
+		{[]string{"step"}, cmdutil.ExitUsage, []string{"one step", "dojo step 5"}},
+		{[]string{"hint"}, cmdutil.ExitUsage, []string{"name a step"}},
+		{[]string{"hint", "step-99"}, cmdutil.ExitUsage, []string{`"step-99"`}},
+		{[]string{"hint", "step-5", "4"}, cmdutil.ExitUsage, []string{"hint 4 does not exist", "hints 1 to 3"}},
+		{[]string{"hint", "step-5", "0"}, cmdutil.ExitUsage, []string{`"0"`, "from 1 up"}},
+		{[]string{"hint", "step-5", "two"}, cmdutil.ExitUsage, []string{`"two"`}},
+		{[]string{"hint", "step-5", "1", "--all"}, cmdutil.ExitUsage, []string{"--all"}},
+		{[]string{"hint", "cleanup", "2"}, cmdutil.ExitUsage, []string{"hint 2 does not exist", "cleanup has hints 1 to 1"}},
+		{[]string{"steps", "--jsn"}, cmdutil.ExitUsage, []string{"--jsn"}},
+		{[]string{"steps", "extra"}, cmdutil.ExitUsage, []string{"extra"}},
+		{[]string{"frobnicate"}, cmdutil.ExitUsage, []string{"frobnicate"}},
+		{[]string{"completion", "powershell"}, cmdutil.ExitUsage, []string{"powershell", "bash, zsh or fish"}},
+		{[]string{"init", "a", "b"}, cmdutil.ExitUsage, []string{"at most one directory"}},
+	}
+	for _, c := range cases {
+		r := s.run(false, false, c.args...)
+		if r.code != c.code {
+			t.Errorf("%q: exit %d; want %d (stderr %q)", c.args, r.code, c.code, r.errOut)
+			continue
+		}
+		if strings.Count(strings.TrimSpace(r.errOut), "\n") != 0 {
+			t.Errorf("%q: want one line on stderr, got:\n%s", c.args, r.errOut)
+		}
+		for _, m := range c.mentions {
+			if !strings.Contains(r.errOut, m) {
+				t.Errorf("%q: stderr %q lacks %q", c.args, r.errOut, m)
+			}
+		}
+		if r.out != "" {
+			t.Errorf("%q: printed results on stdout despite the error: %q", c.args, r.out)
+		}
+	}
+}
+
+func TestUnwritableWorkspaceIsAnIOError(t *testing.T) {
+	s := newSession(t)
+	file := filepath.Join(t.TempDir(), "file")
+	os.WriteFile(file, nil, 0o644)
+	s.ws = filepath.Join(file, "ws")
+	for _, args := range [][]string{{"hint", "5"}, {"step", "5"}, {"init"}} {
+		r := s.run(false, false, args...)
+		if r.code != cmdutil.ExitError || !strings.Contains(r.errOut, file) || !strings.Contains(r.errOut, "--workspace") {
+			t.Errorf("%v in an unwritable workspace: exit %d, stderr %q; want exit 1 naming the path and --workspace", args, r.code, r.errOut)
+		}
+	}
+}
+
+func TestCorruptStateIsReportedAndBackedUp(t *testing.T) {
+	s := newSession(t)
+	os.MkdirAll(filepath.Join(s.ws, ".dojo"), 0o755)
+	os.WriteFile(filepath.Join(s.ws, ".dojo", "state.json"), []byte("{nope"), 0o644)
+	r := s.run(false, false, "hint", "5")
+	if r.code != 0 || !strings.Contains(r.errOut, "could not be read") || !strings.Contains(r.errOut, ".bak") {
+		t.Fatalf("exit %d, stderr %q; want a warning naming the backup", r.code, r.errOut)
+	}
+	if !strings.Contains(r.out, "Hint 1 of 3") {
+		t.Fatalf("the hint was not shown after the warning: %q", r.out)
+	}
+}
+
+func TestInitThenEditThenInitKeepsEdit(t *testing.T) {
+	s := newSession(t)
+	if r := s.run(false, false, "init"); r.code != 0 || !strings.Contains(r.out, "files written") {
+		t.Fatalf("init: %d %q %q", r.code, r.out, r.errOut)
+	}
+	values := filepath.Join(s.ws, "values", "prometheus.yaml")
+	if _, err := os.Stat(filepath.Join(s.ws, "charts", "consumer", "templates", "_helpers.tpl")); err != nil {
+		t.Fatalf("init did not write the consumer's _helpers.tpl: %v", err)
+	}
+	os.WriteFile(values, []byte("mine: true\n"), 0o644)
+	r := s.run(false, false, "init")
+	if r.code != 0 || !strings.Contains(r.out, "values/prometheus.yaml") || !strings.Contains(r.out, "--reset") {
+		t.Fatalf("second init: %d %q", r.code, r.out)
+	}
+	if data, _ := os.ReadFile(values); string(data) != "mine: true\n" {
+		t.Fatalf("init overwrote the learner's file: %q", data)
+	}
+	r = s.run(false, false, "init", "--reset")
+	backups, _ := filepath.Glob(values + ".*.bak")
+	if r.code != 0 || len(backups) != 1 {
+		t.Fatalf("init --reset: exit %d, backups %v", r.code, backups)
+	}
+	if data, _ := os.ReadFile(backups[0]); string(data) != "mine: true\n" {
+		t.Fatalf("backup holds %q", data)
+	}
+}
+
+func TestHelpHasExamplesAndHidesApp(t *testing.T) {
+	s := newSession(t)
+	root := s.run(false, false, "--help")
+	if root.code != 0 || strings.Contains(root.out, "\n  app ") {
+		t.Fatalf("root help (exit %d) lists the hidden app command:\n%s", root.code, root.out)
+	}
+	for _, cmd := range []string{"steps", "step", "hint", "status", "init", "version", "completion"} {
+		r := s.run(false, false, cmd, "--help")
+		if r.code != 0 || !strings.Contains(r.out, "Examples:") {
+			t.Errorf("dojo %s --help: exit %d, no Examples section:\n%s", cmd, r.code, r.out)
+		}
+	}
+}
+
+func TestVersionAndCompletion(t *testing.T) {
+	s := newSession(t)
+	r := s.run(false, false, "version")
+	if r.code != 0 || !strings.Contains(r.out, "dojo v0.0.0-test") || !strings.Contains(r.out, "kindest/node:v1.37.0") {
+		t.Fatalf("version: %d %q", r.code, r.out)
+	}
+	for _, sh := range []string{"bash", "zsh", "fish"} {
+		r := s.run(false, false, "completion", sh)
+		if r.code != 0 || !strings.Contains(r.out, "dojo") || len(r.out) < 500 {
+			t.Errorf("completion %s: exit %d, %d bytes", sh, r.code, len(r.out))
+		}
+	}
+}
+
+func TestOfflineCommandsNeedNoCluster(t *testing.T) {
+	// KUBECONFIG points nowhere and there is no Docker: these commands must
+	// not care.
+	s := newSession(t)
+	s.env["KUBECONFIG"] = filepath.Join(t.TempDir(), "missing")
+	s.env["DOCKER_HOST"] = "unix:///nonexistent.sock"
+	for _, args := range [][]string{{"steps"}, {"hint", "step-5", "1"}, {"step", "10"}, {"status"}} {
+		if r := s.run(false, false, args...); r.code != 0 {
+			t.Errorf("%v: exit %d: %s", args, r.code, r.errOut)
+		}
+	}
+}
+
+func TestWorkspaceFoundFromInside(t *testing.T) {
+	s := newSession(t)
+	if r := s.run(false, false, "init"); r.code != 0 {
+		t.Fatalf("init: %s", r.errOut)
+	}
+	s.run(false, false, "hint", "5")
+	// From a sub-directory of the workspace, with no env or flag, dojo finds
+	// the same progress.
+	ios, _, out, _ := ui.Test(false, false)
+	f := &factory.Factory{IO: ios, Getenv: func(string) string { return "" }, Now: s.clock.now,
+		Embedded: embedded.FS(), Getwd: func() (string, error) { return filepath.Join(s.ws, "values"), nil }}
+	if code := Run(context.Background(), f, []string{"status", "--json"}); code != 0 {
+		t.Fatalf("status from inside: exit %d", code)
+	}
+	if !strings.Contains(out.String(), `"workspace": "`+s.ws+`"`) || !strings.Contains(out.String(), `"hintsRevealed": 1`) {
+		t.Fatalf("status from inside the workspace did not find it:\n%s", out)
+	}
+}

@@ -1,0 +1,229 @@
+package ui
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/kubedojo/dojo/internal/state"
+	"github.com/kubedojo/dojo/internal/steps"
+)
+
+// StepTitle is "Step 5: Deploy Prometheus", or "Cleanup: …".
+func StepTitle(s *steps.Step) string {
+	if s.Number == steps.CleanupNumber {
+		return "Cleanup: " + s.Title
+	}
+	return fmt.Sprintf("Step %d: %s", s.Number, s.Title)
+}
+
+// StepMarkdown composes the Markdown of one step as `dojo step N` shows it:
+// the title, the goal, the body, how to get hints, what the check verifies
+// and how to see the solution. Hints themselves are not shown.
+func StepMarkdown(s *steps.Step, st state.StepState) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# %s\n\n", StepTitle(s))
+	fmt.Fprintf(&b, "**Goal:** %s\n\n", s.Goal)
+	b.WriteString(s.Body)
+	if len(s.Hints) > 0 {
+		b.WriteString("\n## Stuck?\n\n")
+		switch {
+		case st.HintsRevealed == 0:
+			fmt.Fprintf(&b, "This step has %d hints, from a nudge to the answer. Reveal them one at a time with `dojo hint %s`.\n", len(s.Hints), s.ID)
+		case st.HintsRevealed < len(s.Hints):
+			fmt.Fprintf(&b, "You have revealed %d of %d hints. `dojo hint %s` shows the next one; `dojo hint %s %d` shows them again.\n", st.HintsRevealed, len(s.Hints), s.ID, s.ID, st.HintsRevealed)
+		default:
+			fmt.Fprintf(&b, "You have revealed all %d hints; `dojo hint %s --all` shows them again.\n", len(s.Hints), s.ID)
+		}
+	}
+	if len(s.Checks) > 0 {
+		fmt.Fprintf(&b, "\n## What `dojo check %s` verifies\n\n", s.ID)
+		for _, c := range s.Checks {
+			fmt.Fprintf(&b, "- %s\n", c.Text)
+		}
+	}
+	if len(s.Solution) > 0 {
+		b.WriteString("\n## Solution\n\nCompare your work with the reference once you are done. ")
+		fmt.Fprintf(&b, "`dojo solve %s` writes these files into your workspace (yours are backed up first) and applies them:\n\n", s.ID)
+		for _, f := range s.Solution {
+			if f.Note != "" {
+				fmt.Fprintf(&b, "- `%s`: %s\n", f.Path, f.Note)
+			} else {
+				fmt.Fprintf(&b, "- `%s`\n", f.Path)
+			}
+		}
+	}
+	return b.String()
+}
+
+// StepStatus is where a learner stands on one step.
+type StepStatus string
+
+// Step statuses.
+const (
+	StatusNotStarted StepStatus = "not-started"
+	StatusStarted    StepStatus = "started"
+	StatusPassed     StepStatus = "passed"
+)
+
+// StepRow is one line of `dojo steps` and `dojo status`.
+type StepRow struct {
+	Number        int           `json:"number"`
+	ID            string        `json:"id"`
+	Title         string        `json:"title"`
+	Status        StepStatus    `json:"status"`
+	HintsRevealed int           `json:"hintsRevealed"`
+	Hints         int           `json:"hints"`
+	TimeSpent     time.Duration `json:"-"`
+	Seconds       int64         `json:"timeSpentSeconds"`
+	Solved        bool          `json:"solved,omitempty"`
+}
+
+// Rows joins the catalog with the recorded progress.
+func Rows(c *steps.Catalog, st *state.State, now time.Time) []StepRow {
+	rows := make([]StepRow, 0, c.Len())
+	for _, s := range c.Steps() {
+		p, _ := st.Lookup(s.ID)
+		r := StepRow{Number: s.Number, ID: s.ID, Title: s.Title, Status: StatusNotStarted,
+			HintsRevealed: min(p.HintsRevealed, len(s.Hints)), Hints: len(s.Hints), Solved: p.Solved != nil}
+		switch {
+		case p.Passed != nil:
+			r.Status = StatusPassed
+		case p.Started != nil:
+			r.Status = StatusStarted
+		}
+		r.TimeSpent = p.TimeSpent(now).Round(time.Second)
+		r.Seconds = int64(r.TimeSpent / time.Second)
+		rows = append(rows, r)
+	}
+	return rows
+}
+
+func mark(st Styles, s StepStatus, tty bool) string {
+	switch s {
+	case StatusPassed:
+		if tty {
+			return st.Pass.Render("✓")
+		}
+		return "[x]"
+	case StatusStarted:
+		if tty {
+			return st.Warn.Render("▸")
+		}
+		return "[>]"
+	default:
+		if tty {
+			return st.Pending.Render("·")
+		}
+		return "[ ]"
+	}
+}
+
+// nextStep is the first step not passed yet (cleanup excluded), or 0.
+func nextStep(rows []StepRow) int {
+	for _, r := range rows {
+		if r.Status != StatusPassed && r.Number != steps.CleanupNumber {
+			return r.Number
+		}
+	}
+	return 0
+}
+
+func passedCount(rows []StepRow) int {
+	n := 0
+	for _, r := range rows {
+		if r.Status == StatusPassed && r.Number != steps.CleanupNumber {
+			n++
+		}
+	}
+	return n
+}
+
+func label(r StepRow) string {
+	if r.Number == steps.CleanupNumber {
+		return "cleanup"
+	}
+	return fmt.Sprintf("%2d", r.Number)
+}
+
+// RenderStepList prints `dojo steps`.
+func RenderStepList(w io.Writer, rows []StepRow, st Styles, tty bool) {
+	for _, r := range rows {
+		extra := ""
+		if r.HintsRevealed > 0 {
+			extra = fmt.Sprintf(" (hints %d/%d)", r.HintsRevealed, r.Hints)
+		}
+		if r.Solved {
+			extra += " (solved)"
+		}
+		fmt.Fprintf(w, "%s %-7s %s%s\n", mark(st, r.Status, tty), label(r), r.Title, st.Muted.Render(extra))
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "%d of %d steps passed.", passedCount(rows), steps.LastStep)
+	if n := nextStep(rows); n > 0 {
+		fmt.Fprintf(w, " Next: %s\n", st.Code.Render(fmt.Sprintf("dojo step %d", n)))
+	} else {
+		fmt.Fprintf(w, " All done: %s tears the cluster down.\n", st.Code.Render("dojo teardown"))
+	}
+}
+
+// RenderStatus prints `dojo status`: passed steps, hints used and the time
+// spent on each step.
+func RenderStatus(w io.Writer, rows []StepRow, st Styles, tty bool) {
+	pad := "   "
+	if tty {
+		pad = " "
+	}
+	fmt.Fprintf(w, "%s %-7s %-42s %6s %9s\n", pad, "step", "title", "hints", "time")
+	var total time.Duration
+	hints := 0
+	for _, r := range rows {
+		t := "-"
+		if r.TimeSpent > 0 {
+			t = formatSpent(r.TimeSpent)
+		}
+		h := "-"
+		if r.Hints > 0 {
+			h = fmt.Sprintf("%d/%d", r.HintsRevealed, r.Hints)
+		}
+		title := r.Title
+		if len([]rune(title)) > 42 {
+			title = string([]rune(title)[:41]) + "…"
+		}
+		fmt.Fprintf(w, "%s %-7s %-42s %6s %9s\n", mark(st, r.Status, tty), label(r), title, h, t)
+		total += r.TimeSpent
+		hints += r.HintsRevealed
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "%d of %d steps passed, %d hints used, %s spent.\n", passedCount(rows), steps.LastStep, hints, formatSpent(total))
+}
+
+func formatSpent(d time.Duration) string {
+	d = d.Round(time.Second)
+	h, m, s := int(d.Hours()), int(d.Minutes())%60, int(d.Seconds())%60
+	switch {
+	case h > 0:
+		return fmt.Sprintf("%dh%02dm", h, m)
+	case m > 0:
+		return fmt.Sprintf("%dm%02ds", m, s)
+	default:
+		return fmt.Sprintf("%ds", s)
+	}
+}
+
+// HintMarkdown is the Markdown of hints from..to (1-based, inclusive).
+func HintMarkdown(s *steps.Step, from, to int) string {
+	var b strings.Builder
+	for i := from; i <= to; i++ {
+		fmt.Fprintf(&b, "## Hint %d of %d (%s)\n\n%s\n\n", i, len(s.Hints), StepTitle(s), s.Hints[i-1])
+	}
+	if to < len(s.Hints) {
+		fmt.Fprintf(&b, "_Still stuck? `dojo hint %s` reveals hint %d._\n", s.ID, to+1)
+	} else if len(s.Solution) > 0 {
+		fmt.Fprintf(&b, "_That was the last hint. `dojo solve %s` applies the reference solution._\n", s.ID)
+	} else {
+		b.WriteString("_That was the last hint._\n")
+	}
+	return b.String()
+}

@@ -1,0 +1,131 @@
+// Package workspace writes the learner's workspace: the embedded charts and
+// values copied into a directory the learner edits. Nothing the learner
+// wrote is ever overwritten without a backup next to it.
+package workspace
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"github.com/kubedojo/dojo/internal/state"
+)
+
+// Options tune Init.
+type Options struct {
+	// Reset replaces files that differ from the embedded copy, after backing
+	// each one up as <file>.<timestamp>.bak. Without it they are kept.
+	Reset bool
+	// Now stamps backups (time.Now when nil).
+	Now func() time.Time
+}
+
+// Result says what Init did to each file (paths relative to the workspace).
+type Result struct {
+	Dir       string            `json:"dir"`
+	Written   []string          `json:"written,omitempty"`
+	Unchanged []string          `json:"unchanged,omitempty"`
+	Kept      []string          `json:"kept,omitempty"`     // differ from the embedded copy, left as the learner has them
+	BackedUp  map[string]string `json:"backedUp,omitempty"` // replaced file → its backup
+}
+
+// Init copies every file of src into dir.
+func Init(dir string, src fs.FS, opts Options) (*Result, error) {
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("cannot create the workspace %s: %w (choose another with --workspace)", dir, err)
+	}
+	// .dojo marks the directory as a workspace (dojo finds it from inside)
+	// and holds the progress file.
+	if err := os.MkdirAll(filepath.Join(dir, ".dojo"), 0o755); err != nil {
+		return nil, fmt.Errorf("cannot create the workspace %s: %w (choose another with --workspace)", dir, err)
+	}
+	res := &Result{Dir: dir, BackedUp: map[string]string{}}
+	stamp := now().UTC().Format("20060102-150405")
+	err := fs.WalkDir(src, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() || d.Name() == ".keep" {
+			return nil
+		}
+		want, err := fs.ReadFile(src, p)
+		if err != nil {
+			return err
+		}
+		dst := filepath.Join(dir, filepath.FromSlash(p))
+		have, err := os.ReadFile(dst)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			if err := write(dst, want); err != nil {
+				return err
+			}
+			res.Written = append(res.Written, p)
+		case err != nil:
+			return fmt.Errorf("reading %s: %w", dst, err)
+		case bytes.Equal(have, want):
+			res.Unchanged = append(res.Unchanged, p)
+		case !opts.Reset:
+			res.Kept = append(res.Kept, p)
+		default:
+			backup, err := Backup(dst, have, stamp)
+			if err != nil {
+				return err
+			}
+			if err := write(dst, want); err != nil {
+				return err
+			}
+			res.Written = append(res.Written, p)
+			res.BackedUp[p] = backup
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(res.Written)
+	return res, nil
+}
+
+// Backup writes data next to path as <path>.<stamp>.bak (the charts'
+// .helmignore skips *.bak) and returns the backup's path. It never replaces
+// an earlier backup.
+func Backup(path string, data []byte, stamp string) (string, error) {
+	for i := 0; ; i++ {
+		name := fmt.Sprintf("%s.%s.bak", path, stamp)
+		if i > 0 {
+			name = fmt.Sprintf("%s.%s-%d.bak", path, stamp, i)
+		}
+		f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return "", fmt.Errorf("backing up %s: %w", path, err)
+		}
+		_, werr := f.Write(data)
+		cerr := f.Close()
+		if werr != nil || cerr != nil {
+			return "", fmt.Errorf("backing up %s: %w", path, errors.Join(werr, cerr))
+		}
+		return name, nil
+	}
+}
+
+func write(dst string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return fmt.Errorf("cannot write %s: %w (choose another workspace with --workspace)", dst, err)
+	}
+	if err := state.WriteFileAtomic(dst, data, 0o644); err != nil {
+		return fmt.Errorf("cannot write %s: %w (choose another workspace with --workspace)", dst, err)
+	}
+	return nil
+}
