@@ -15,3 +15,10 @@ app-test: test-deps
 # The numbers in docs/benchmarks.md ("Workload: producer and consumer").
 app-bench: test-deps
 	$(GO) test -run '^$$' -bench . -benchtime 20x -count 1 ./internal/app/
+
+# Validates .goreleaser.yaml with GoReleaser itself, built from the Go module
+# proxy. Not part of `make test`: the first run compiles GoReleaser (several
+# minutes on 2 cores); later runs use the build cache.
+GORELEASER_VERSION ?= v2.15.1
+release-check:
+	GOFLAGS= $(GO) run github.com/goreleaser/goreleaser/v2@$(GORELEASER_VERSION) check
