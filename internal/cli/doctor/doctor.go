@@ -1,0 +1,73 @@
+// Package doctor is the `dojo doctor` command.
+package doctor
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kubedojo/dojo/internal/cluster"
+	"github.com/kubedojo/dojo/internal/cmdutil"
+	"github.com/kubedojo/dojo/internal/factory"
+)
+
+// Options are the flags of `dojo doctor`.
+type Options struct {
+	Name   string
+	Domain string
+	JSON   bool
+}
+
+// NewCmd builds `dojo doctor`.
+func NewCmd(f *factory.Factory) *cobra.Command {
+	opts := &Options{}
+	cmd := &cobra.Command{
+		Use:   "doctor",
+		Short: "Check this machine for the workshop",
+		Long: `Run dojo up's preflight checks (container runtime, ports 80 and 443, an
+existing cluster, memory) and look for kubectl, helm and jq, and whether
+producer.<domain> resolves to this machine. Each problem comes with its fix.`,
+		Example: `  dojo doctor
+  dojo doctor --domain localhost`,
+		Args: cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			checks := cluster.Doctor(cmd.Context(), cluster.DoctorOptions{Name: opts.Name, Domain: opts.Domain}, cluster.SystemDoctorEnv(f.Getenv))
+			return Render(f, opts, checks)
+		},
+	}
+	cmd.Flags().StringVar(&opts.Name, "name", cluster.DefaultName, "the kind cluster's name")
+	cmd.Flags().StringVar(&opts.Domain, "domain", "vcap.me", "the domain dojo up will use")
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the checks as JSON")
+	return cmd
+}
+
+// Render prints one line per check; any failure exits 1.
+func Render(f *factory.Factory, opts *Options, checks []cluster.Check) error {
+	failed := 0
+	for _, c := range checks {
+		if c.Status == cluster.Fail {
+			failed++
+		}
+	}
+	if opts.JSON {
+		if err := cmdutil.WriteJSON(f.IO.Out, checks); err != nil {
+			return err
+		}
+	} else {
+		st := f.IO.Styles()
+		for _, c := range checks {
+			mark := st.Pass.Render("✓")
+			switch c.Status {
+			case cluster.Warn:
+				mark = st.Warn.Render("!")
+			case cluster.Fail:
+				mark = st.Fail.Render("✗")
+			}
+			fmt.Fprintf(f.IO.Out, "%s %s\n", mark, c.String())
+		}
+	}
+	if failed > 0 {
+		return &cmdutil.SilentError{Err: fmt.Errorf("%d check(s) failed", failed)}
+	}
+	return nil
+}

@@ -1,0 +1,124 @@
+// Package teardown is the `dojo teardown` command.
+package teardown
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kubedojo/dojo/internal/cluster"
+	"github.com/kubedojo/dojo/internal/cmdutil"
+	"github.com/kubedojo/dojo/internal/factory"
+	"github.com/kubedojo/dojo/internal/ui"
+)
+
+// Options are the flags of `dojo teardown`.
+type Options struct {
+	Name  string
+	Purge bool
+	Yes   bool
+}
+
+// NewCmd builds `dojo teardown`.
+func NewCmd(f *factory.Factory) *cobra.Command {
+	opts := &Options{}
+	cmd := &cobra.Command{
+		Use:   "teardown",
+		Short: "Delete the dojo's kind cluster (your workspace stays)",
+		Long: `Delete the kind cluster dojo created and its kubeconfig entries, and nothing
+else. dojo refuses a cluster it did not create. Your workspace stays unless
+--purge, which asks first (or pass --yes).`,
+		Example: `  dojo teardown
+  dojo teardown --purge --yes   # also delete the workspace, no question`,
+		Args: cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return Run(f, opts, cluster.SystemPreflightEnv(f.Getenv))
+		},
+	}
+	cmd.Flags().StringVar(&opts.Name, "name", cluster.DefaultName, "the kind cluster's name")
+	cmd.Flags().BoolVar(&opts.Purge, "purge", false, "also delete the workspace (asks first)")
+	cmd.Flags().BoolVar(&opts.Yes, "yes", false, "do not ask before --purge")
+	return cmd
+}
+
+// Run deletes the cluster, then, with --purge, the workspace.
+func Run(f *factory.Factory, opts *Options, env cluster.PreflightEnv) error {
+	ws, err := f.Workspace()
+	if err != nil {
+		return err
+	}
+	if opts.Purge && !opts.Yes {
+		// Ask before anything is deleted, so a "no" changes nothing.
+		ok, err := confirm(f.IO, fmt.Sprintf("Delete the workspace %s and everything you wrote in it? [y/N] ", ws))
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return errors.New("nothing deleted")
+		}
+	}
+	rt, err := cluster.DetectRuntime(env.Host)
+	if err != nil {
+		return err
+	}
+	p := env.NewProvider(rt)
+	pr := ui.NewProgress(f.IO)
+	defer pr.Close()
+	t := pr.Start("delete cluster " + opts.Name)
+	err = cluster.Teardown(p, opts.Name)
+	t.Done(err)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(f.IO.Out, "Deleted the kind cluster %q and its kubeconfig entries.\n", opts.Name)
+	if !opts.Purge {
+		fmt.Fprintf(f.IO.Out, "Your workspace stays in %s (dojo up reuses it; --purge deletes it).\n", ws)
+		return nil
+	}
+	if err := purge(ws); err != nil {
+		return err
+	}
+	fmt.Fprintf(f.IO.Out, "Deleted the workspace %s.\n", ws)
+	return nil
+}
+
+// purge deletes the workspace, but only a directory that looks like one.
+func purge(ws string) error {
+	if _, err := os.Stat(ws); errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	for _, marker := range []string{".dojo", "charts"} {
+		if fi, err := os.Stat(filepath.Join(ws, marker)); err == nil && fi.IsDir() {
+			return os.RemoveAll(ws)
+		}
+	}
+	return fmt.Errorf("%s does not look like a dojo workspace (no .dojo or charts directory): not deleting it", ws)
+}
+
+// confirm asks on stderr and reads a line; without a terminal it refuses.
+func confirm(io_ *ui.IOStreams, question string) (bool, error) {
+	if f, ok := io_.In.(*os.File); ok {
+		if st, err := f.Stat(); err != nil || st.Mode()&os.ModeCharDevice == 0 {
+			return false, cmdutil.Usagef("--purge deletes your workspace and needs an answer, but there is no terminal to ask: pass --yes")
+		}
+	}
+	fmt.Fprint(io_.ErrOut, question)
+	line, err := bufio.NewReader(io_.In).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return false, err
+	}
+	if err != nil && line == "" {
+		return false, cmdutil.Usagef("--purge deletes your workspace and needs an answer, but standard input is closed: pass --yes")
+	}
+	switch strings.ToLower(strings.TrimSpace(line)) {
+	case "y", "yes":
+		return true, nil
+	}
+	return false, nil
+}

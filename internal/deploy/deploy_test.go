@@ -1,0 +1,241 @@
+package deploy
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"helm.sh/helm/v4/pkg/action"
+	"helm.sh/helm/v4/pkg/chart/common"
+	kubefake "helm.sh/helm/v4/pkg/kube/fake"
+	rcommon "helm.sh/helm/v4/pkg/release/common"
+	release "helm.sh/helm/v4/pkg/release/v1"
+	"helm.sh/helm/v4/pkg/storage"
+	"helm.sh/helm/v4/pkg/storage/driver"
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/kubedojo/dojo/embedded"
+)
+
+// memDeployer is a Deployer over Helm's in-memory release storage and its
+// fake kube client: the convergence logic runs for real, nothing is applied.
+func memDeployer(t *testing.T, kc *kubefake.FailingKubeClient) (*Deployer, *storage.Storage, *int) {
+	t.Helper()
+	mem := driver.NewMemory()
+	store := storage.Init(mem)
+	configs := 0
+	d := New(nil, Options{CacheDir: t.TempDir()})
+	if kc == nil {
+		kc = &kubefake.FailingKubeClient{PrintingKubeClient: kubefake.PrintingKubeClient{Out: io.Discard}}
+	}
+	d.newConfig = func(ns string) (*action.Configuration, error) {
+		configs++
+		mem.SetNamespace(ns)
+		cfg := action.NewConfiguration()
+		cfg.Releases = store
+		cfg.KubeClient = kc
+		cfg.Capabilities = common.DefaultCapabilities
+		return cfg, nil
+	}
+	return d, store, &configs
+}
+
+func producer(vals map[string]any) Release {
+	return Release{Name: "producer", Namespace: "default",
+		Source: Source{FS: embedded.FS(), Path: "workspace/charts/producer"}, Values: vals}
+}
+
+func last(t *testing.T, store *storage.Storage, name string) *release.Release {
+	t.Helper()
+	r, err := store.Last(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r.(*release.Release)
+}
+
+func TestApplyInstallsThenSkipsThenUpgradesOnChange(t *testing.T) {
+	d, store, configs := memDeployer(t, nil)
+	ctx := context.Background()
+	vals := map[string]any{"domain": "vcap.me", "image": map[string]any{"repository": "r", "tag": "t"}}
+
+	r, err := d.Apply(ctx, producer(vals))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Action != Installed || r.Revision != 1 {
+		t.Fatalf("first apply: %+v", r)
+	}
+	if last(t, store, "producer").Labels[DigestLabel] == "" {
+		t.Fatal("the release carries no digest label")
+	}
+
+	r, err = d.Apply(ctx, producer(map[string]any{"image": map[string]any{"tag": "t", "repository": "r"}, "domain": "vcap.me"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Action != Unchanged || r.Revision != 1 {
+		t.Fatalf("same chart and values (keys in another order): %+v", r)
+	}
+
+	r, err = d.Apply(ctx, producer(map[string]any{"domain": "localhost", "image": map[string]any{"repository": "r", "tag": "t"}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Action != Upgraded || r.Revision != 2 {
+		t.Fatalf("changed values: %+v", r)
+	}
+	if *configs != 3 {
+		t.Fatalf("%d Helm configurations for 3 applies: want a fresh one each", *configs)
+	}
+}
+
+func TestApplyUpgradesWhenTheWorkspaceChartChanges(t *testing.T) {
+	d, _, _ := memDeployer(t, nil)
+	dir := filepath.Join(t.TempDir(), "consumer")
+	copyEmbedded(t, "workspace/charts/consumer", dir)
+	rel := Release{Name: "consumer", Namespace: "default", Source: Source{Dir: dir}}
+	if r, err := d.Apply(context.Background(), rel); err != nil || r.Action != Installed {
+		t.Fatalf("install: %+v %v", r, err)
+	}
+	// A backup the learner's editor or dojo left is ignored (.helmignore).
+	if err := os.WriteFile(filepath.Join(dir, "values.yaml.20260101-000000.bak"), []byte("x: 1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := d.Apply(context.Background(), rel); err != nil || r.Action != Unchanged {
+		t.Fatalf("after a .bak file: %+v %v", r, err)
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, "values.yaml"))
+	if err := os.WriteFile(filepath.Join(dir, "values.yaml"), append(b, []byte("\nworkTime: 2s\n")...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := d.Apply(context.Background(), rel); err != nil || r.Action != Upgraded {
+		t.Fatalf("after editing values.yaml: %+v %v", r, err)
+	}
+}
+
+func TestApplyRecoversAReleaseLeftPendingByAnInterruptedRun(t *testing.T) {
+	for _, status := range []rcommon.Status{rcommon.StatusPendingInstall, rcommon.StatusPendingUpgrade} {
+		t.Run(string(status), func(t *testing.T) {
+			d, store, _ := memDeployer(t, nil)
+			ctx := context.Background()
+			if status == rcommon.StatusPendingUpgrade {
+				if _, err := d.Apply(ctx, producer(nil)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// What Ctrl-C in the middle of Helm's install/upgrade leaves.
+			ch, err := loadLocal(producer(nil).Source)
+			if err != nil {
+				t.Fatal(err)
+			}
+			stuck := &release.Release{Name: "producer", Namespace: "default", Chart: ch,
+				Version: len(mustHistory(t, store, "producer")) + 1, Info: &release.Info{Status: status}}
+			if err := store.Create(stuck); err != nil {
+				t.Fatal(err)
+			}
+			r, err := d.Apply(ctx, producer(nil))
+			if err != nil {
+				t.Fatalf("apply after interruption: %v", err)
+			}
+			if r.Recovered != string(status) || r.Action != Upgraded {
+				t.Fatalf("result %+v", r)
+			}
+			if got := last(t, store, "producer").Info.Status; got != rcommon.StatusDeployed {
+				t.Fatalf("status after recovery = %s", got)
+			}
+			if r, _ := d.Apply(ctx, producer(nil)); r.Action != Unchanged {
+				t.Fatalf("third run: %+v", r)
+			}
+		})
+	}
+}
+
+func mustHistory(t *testing.T, store *storage.Storage, name string) []any {
+	t.Helper()
+	h, err := store.History(name)
+	if errors.Is(err, driver.ErrReleaseNotFound) {
+		return nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([]any, len(h))
+	for i := range h {
+		out[i] = h[i]
+	}
+	return out
+}
+
+func TestApplyFailureNamesTheRelease(t *testing.T) {
+	kc := &kubefake.FailingKubeClient{PrintingKubeClient: kubefake.PrintingKubeClient{Out: io.Discard},
+		WaitError: errors.New("resource not ready, name: producer, kind: Deployment, status: InProgress")}
+	d, _, _ := memDeployer(t, kc)
+	_, err := d.Apply(context.Background(), producer(nil))
+	var re *ReleaseError
+	if !errors.As(err, &re) || re.Release != "producer" || !strings.Contains(err.Error(), "release producer (namespace default)") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestReleaseErrorShowsPodAndEvents(t *testing.T) {
+	e := &ReleaseError{Release: "consumer", Namespace: "default", Err: errors.New("context deadline exceeded"),
+		Pods: []PodReport{{Name: "consumer-7d9-abc", Reason: "container consumer ImagePullBackOff: Back-off pulling image",
+			Events: []string{"Warning Failed: Failed to pull image \"ghcr.io/kubedojo/dojo:dev\""}}}}
+	want := `release consumer (namespace default): context deadline exceeded
+  pod consumer-7d9-abc: container consumer ImagePullBackOff: Back-off pulling image
+    Warning Failed: Failed to pull image "ghcr.io/kubedojo/dojo:dev"`
+	if e.Error() != want {
+		t.Fatalf("got\n%s\nwant\n%s", e.Error(), want)
+	}
+}
+
+func TestPodReason(t *testing.T) {
+	p := &corev1.Pod{Status: corev1.PodStatus{ContainerStatuses: []corev1.ContainerStatus{{
+		Name: "producer", State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "CrashLoopBackOff", Message: "back-off 10s"}},
+	}}}}
+	if r, ready := podReason(p); ready || r != "container producer CrashLoopBackOff: back-off 10s" {
+		t.Fatalf("%q %v", r, ready)
+	}
+	p = &corev1.Pod{Status: corev1.PodStatus{Conditions: []corev1.PodCondition{{Type: corev1.PodScheduled, Status: corev1.ConditionFalse, Message: "0/1 nodes are available"}}}}
+	if r, _ := podReason(p); r != "Unschedulable: 0/1 nodes are available" {
+		t.Fatalf("%q", r)
+	}
+	p = &corev1.Pod{Status: corev1.PodStatus{Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}}}}
+	if _, ready := podReason(p); !ready {
+		t.Fatal("ready pod reported")
+	}
+}
+
+func TestUpstreamDigestNeedsNoDownloadAndFollowsTheRepoOverride(t *testing.T) {
+	d := New(nil, Options{CacheDir: t.TempDir()})
+	o := New(nil, Options{CacheDir: t.TempDir(), ChartRepo: "http://127.0.0.1:1/charts"})
+	c := embeddedTraefik()
+	a, _ := digestOf(d.upstreamID(c), nil, nil)
+	b, _ := digestOf(o.upstreamID(c), nil, nil)
+	if a == b {
+		t.Fatal("the repository override does not change the digest")
+	}
+	if len(a) != 40 {
+		t.Fatalf("digest %q does not fit a label value", a)
+	}
+}
+
+func TestSplitImage(t *testing.T) {
+	for in, want := range map[string][2]string{
+		"ghcr.io/kubedojo/dojo:v1.2.3":  {"ghcr.io/kubedojo/dojo", "v1.2.3"},
+		"localhost:5000/dojo:dev":       {"localhost:5000/dojo", "dev"},
+		"localhost:5000/dojo":           {"localhost:5000/dojo", ""},
+		"dojo":                          {"dojo", ""},
+		"registry.example/a/b:tag-with": {"registry.example/a/b", "tag-with"},
+	} {
+		r, tag := splitImage(in)
+		if r != want[0] || tag != want[1] {
+			t.Errorf("splitImage(%q) = %q %q", in, r, tag)
+		}
+	}
+}

@@ -1,0 +1,370 @@
+package deploy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"sigs.k8s.io/yaml"
+
+	"github.com/kubedojo/dojo/internal/cluster"
+	"github.com/kubedojo/dojo/internal/image"
+	"github.com/kubedojo/dojo/internal/kube"
+	"github.com/kubedojo/dojo/internal/ui"
+	"github.com/kubedojo/dojo/internal/versions"
+	"github.com/kubedojo/dojo/internal/workspace"
+)
+
+// AppNamespace is where Redis, the producer and the consumer run.
+const AppNamespace = "default"
+
+// Release names of the platform dojo up installs.
+const (
+	RedisRelease    = "redis"
+	ProducerRelease = "producer"
+	ConsumerRelease = "consumer"
+)
+
+// AppReleases are the releases `dojo deploy` accepts, in order.
+var appReleases = []string{ProducerRelease, ConsumerRelease}
+
+// AppReleases lists the releases `dojo deploy` accepts.
+func AppReleases() []string { return append([]string(nil), appReleases...) }
+
+// UpOptions are dojo up's inputs.
+type UpOptions struct {
+	Name   string // kind cluster name
+	Domain string // producer.<Domain>
+	Image  string // repository:tag of the app image; "" = decide
+	// Existing installs onto the cluster of Kubeconfig/Context instead of
+	// creating a kind cluster (the lab, a cluster of the learner's own).
+	Existing   bool
+	Kubeconfig string
+	Context    string
+	Timeout    time.Duration // the whole run
+	ChartRepo  string        // see Options.ChartRepo
+	Workspace  string        // the learner's workspace directory
+	Version    string        // dojo's version: the published image's tag
+	Ports      []int         // host ports preflight checks (80, 443)
+}
+
+// UpEnv is what Up needs from the machine.
+type UpEnv struct {
+	Preflight cluster.PreflightEnv
+	Progress  *ui.Progress
+	// Embedded is the embedded tree (platform/…, workspace/charts/redis).
+	Embedded fs.FS
+	// WorkspaceSrc is what workspace.Init copies (embedded.Workspace()).
+	WorkspaceSrc fs.FS
+	// SelfImage packages the running dojo for the node's architecture
+	// (image.SelfImage); nil never side-loads.
+	SelfImage func(ctx context.Context, version, nodeArch string) (*image.Archive, error)
+}
+
+// UpResult is what Up did.
+type UpResult struct {
+	Cluster     string
+	Created     bool
+	Context     string
+	Domain      string
+	ProducerURL string
+	Image       string
+	SideLoaded  bool
+	Workspace   *workspace.Result
+	Releases    []Result
+	Warnings    []string
+}
+
+// Up brings the workshop up: preflight, the kind cluster, the workspace,
+// the app image, then Traefik, Redis, the producer and the consumer. It
+// converges: a second run creates nothing and upgrades only what changed,
+// and a run interrupted anywhere is completed by the next one.
+func Up(ctx context.Context, o UpOptions, env UpEnv) (*UpResult, error) {
+	if o.Name == "" {
+		o.Name = cluster.DefaultName
+	}
+	if o.Domain == "" {
+		o.Domain = "vcap.me"
+	}
+	if o.Timeout == 0 {
+		o.Timeout = 10 * time.Minute
+	}
+	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
+	defer cancel()
+	deadline := ctx
+	res := &UpResult{Cluster: o.Name, Domain: o.Domain, ProducerURL: "http://producer." + o.Domain}
+	pr := env.Progress
+
+	var access *kube.Access
+	var provider cluster.Provider
+	var err error
+	if o.Existing {
+		access, err = phase(pr, "cluster (existing)", func(t *ui.Task) (*kube.Access, error) {
+			a, err := kube.FromFile(o.Kubeconfig, o.Context)
+			if err != nil {
+				return nil, err
+			}
+			t.Status(a.Context())
+			return a, a.WaitReady(ctx, 30*time.Second)
+		})
+	} else {
+		provider, access, err = upKind(ctx, o, env, res)
+	}
+	if err != nil {
+		return res, err
+	}
+	res.Context = access.Context()
+
+	wsRes, err := phase(pr, "workspace", func(*ui.Task) (*workspace.Result, error) {
+		return workspace.Init(o.Workspace, env.WorkspaceSrc, workspace.Options{})
+	})
+	if err != nil {
+		return res, err
+	}
+	res.Workspace = wsRes
+
+	traefikValues, err := embeddedValues(env.Embedded, "platform/traefik-values.yaml")
+	if err != nil {
+		return res, err
+	}
+	d := New(access, Options{ChartRepo: o.ChartRepo, Timeout: o.Timeout})
+	traefik := versions.Traefik
+
+	// Traefik, Redis and the image are independent; the producer and the
+	// consumer start once Redis and their image are there.
+	ctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	var mu sync.Mutex
+	var errs []error
+	record := func(r Result, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if r.Release != "" && err == nil {
+			res.Releases = append(res.Releases, r)
+		}
+		if err != nil {
+			errs = append(errs, err)
+			stop(err)
+		}
+	}
+	apply := func(rel Release) error {
+		r, err := phase(pr, rel.Name, func(t *ui.Task) (Result, error) {
+			r, err := d.Apply(ctx, rel)
+			if err == nil && r.Recovered != "" {
+				t.Status("recovered from " + r.Recovered)
+			}
+			return r, err
+		})
+		record(r, err)
+		return err
+	}
+	var wg, first sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		_ = apply(Release{Name: traefik.Release, Namespace: traefik.Namespace,
+			Source: Source{Upstream: &traefik}, Values: traefikValues})
+	}()
+	first.Add(2)
+	var redisErr, imgErr error
+	go func() {
+		defer first.Done()
+		redisErr = apply(Release{Name: RedisRelease, Namespace: AppNamespace,
+			Source: Source{FS: env.Embedded, Path: "workspace/charts/redis"}})
+	}()
+	go func() {
+		defer first.Done()
+		imgErr = resolveImage(ctx, o, env, provider, res)
+		if imgErr != nil {
+			record(Result{}, imgErr)
+		}
+	}()
+	first.Wait()
+	if redisErr == nil && imgErr == nil {
+		repo, tag := splitImage(res.Image)
+		imageVals := map[string]any{"repository": repo, "tag": tag}
+		for _, name := range appReleases {
+			vals := map[string]any{"image": imageVals}
+			if name == ProducerRelease {
+				vals["domain"] = o.Domain
+			}
+			rel := Release{Name: name, Namespace: AppNamespace,
+				Source: Source{Dir: filepath.Join(o.Workspace, "charts", name)}, Values: vals}
+			wg.Add(1)
+			go func() { defer wg.Done(); _ = apply(rel) }()
+		}
+	}
+	wg.Wait()
+	if len(errs) > 0 {
+		if errors.Is(deadline.Err(), context.DeadlineExceeded) {
+			errs = append(errs, fmt.Errorf("dojo up did not finish within --timeout %s; run it again to continue", o.Timeout))
+		}
+		return res, errors.Join(dedupe(errs)...)
+	}
+	return res, nil
+}
+
+// upKind runs preflight and makes sure the kind cluster exists and answers.
+func upKind(ctx context.Context, o UpOptions, env UpEnv, res *UpResult) (cluster.Provider, *kube.Access, error) {
+	pr := env.Progress
+	rep, err := phase(pr, "preflight", func(*ui.Task) (*cluster.Report, error) {
+		rep := cluster.Preflight(cluster.PreflightOptions{Name: o.Name, Ports: o.Ports}, env.Preflight)
+		return rep, rep.Err()
+	})
+	for _, c := range rep.Checks {
+		if c.Status == cluster.Warn {
+			res.Warnings = append(res.Warnings, c.String())
+			pr.Println("! " + c.String())
+		}
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	p := rep.Provider
+	cfg := cluster.ConfigOptions{Name: o.Name}
+	label := "cluster " + o.Name
+	if !rep.Exists {
+		label = "create cluster " + o.Name
+	}
+	access, err := phase(pr, label, func(t *ui.Task) (*kube.Access, error) {
+		if !rep.Exists {
+			t.Status("kind create (node image " + shortImage(versions.NodeImage) + ")")
+			if err := cluster.Create(ctx, p, cfg); err != nil {
+				return nil, err
+			}
+			res.Created = true
+		}
+		a, err := kindAccess(ctx, p, o.Name)
+		if err != nil && rep.Exists && ctx.Err() == nil {
+			// A cluster that exists but does not answer is most likely a
+			// create interrupted by Ctrl-C: dojo made it, so make it anew.
+			t.Status("not answering (" + firstLine(err.Error()) + "): recreating")
+			if rerr := cluster.Recreate(ctx, p, cfg); rerr != nil {
+				return nil, fmt.Errorf("cluster %q exists but does not answer (%v), and recreating it failed: %w", o.Name, err, rerr)
+			}
+			res.Created = true
+			a, err = kindAccess(ctx, p, o.Name)
+		}
+		return a, err
+	})
+	return p, access, err
+}
+
+func kindAccess(ctx context.Context, p cluster.Provider, name string) (*kube.Access, error) {
+	kc, err := p.KubeConfig(name)
+	if err != nil {
+		return nil, err
+	}
+	a, err := kube.FromKubeconfig([]byte(kc), kube.KindContext(name))
+	if err != nil {
+		return nil, err
+	}
+	return a, a.WaitReady(ctx, 60*time.Second)
+}
+
+// resolveImage decides the app image: --image; else the running dojo
+// side-loaded into the nodes when it can run there; else the published
+// image tagged with dojo's version.
+func resolveImage(ctx context.Context, o UpOptions, env UpEnv, p cluster.Provider, res *UpResult) error {
+	if o.Image != "" {
+		res.Image = o.Image
+		return nil
+	}
+	published := versions.AppImageRepository + ":" + image.Tag(o.Version)
+	res.Image = published
+	if p == nil || env.SelfImage == nil {
+		return nil
+	}
+	_, err := phase(env.Progress, "image", func(t *ui.Task) (struct{}, error) {
+		arch, err := p.NodeArch(o.Name)
+		if err != nil {
+			return struct{}{}, err
+		}
+		t.Status("packaging this dojo for linux/" + image.NormalizeArch(arch))
+		arc, err := env.SelfImage(ctx, o.Version, arch)
+		var notSelf *image.NotSelfError
+		if errors.As(err, &notSelf) {
+			res.Warnings = append(res.Warnings, notSelf.Error())
+			t.Status("using the published image")
+			return struct{}{}, nil
+		}
+		if err != nil {
+			return struct{}{}, err
+		}
+		defer arc.Remove()
+		t.Status("loading into the nodes")
+		if err := p.LoadImageArchive(o.Name, arc.Open); err != nil {
+			return struct{}{}, err
+		}
+		res.Image, res.SideLoaded = arc.Ref, true
+		return struct{}{}, nil
+	})
+	return err
+}
+
+// phase runs fn as one progress task.
+func phase[T any](pr *ui.Progress, name string, fn func(*ui.Task) (T, error)) (T, error) {
+	t := pr.Start(name)
+	v, err := fn(t)
+	t.Done(err)
+	return v, err
+}
+
+func embeddedValues(fsys fs.FS, p string) (map[string]any, error) {
+	b, err := fs.ReadFile(fsys, p)
+	if err != nil {
+		return nil, fmt.Errorf("embedded %s: %w", p, err)
+	}
+	vals := map[string]any{}
+	if err := yaml.Unmarshal(b, &vals); err != nil {
+		return nil, fmt.Errorf("embedded %s: %w", p, err)
+	}
+	return vals, nil
+}
+
+// splitImage splits "repo[:tag]" at the tag's colon (a registry port's
+// colon comes before the last slash).
+func splitImage(ref string) (repo, tag string) {
+	if i := strings.LastIndex(ref, ":"); i > strings.LastIndex(ref, "/") {
+		return ref[:i], ref[i+1:]
+	}
+	return ref, ""
+}
+
+func shortImage(ref string) string {
+	ref, _, _ = strings.Cut(ref, "@")
+	return ref
+}
+
+func firstLine(s string) string {
+	l, _, _ := strings.Cut(s, "\n")
+	return l
+}
+
+func dedupe(errs []error) []error {
+	var out []error
+	for _, e := range errs {
+		if errors.Is(e, context.Canceled) && len(errs) > 1 {
+			continue // a sibling's failure cancelled this one
+		}
+		out = append(out, e)
+	}
+	if len(out) == 0 {
+		return errs
+	}
+	return out
+}
+
+// App upgrades one app release (producer or consumer) from the learner's
+// workspace chart, keeping the values dojo up gave it (image, domain).
+func App(ctx context.Context, d *Deployer, workspaceDir, name string, pr *ui.Progress) (Result, error) {
+	return phase(pr, name, func(*ui.Task) (Result, error) {
+		return d.Apply(ctx, Release{Name: name, Namespace: AppNamespace,
+			Source: Source{Dir: filepath.Join(workspaceDir, "charts", name)}, KeepValues: true})
+	})
+}
