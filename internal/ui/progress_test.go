@@ -1,0 +1,92 @@
+package ui
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+type tick struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *tick) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(500 * time.Millisecond)
+	return c.t
+}
+
+func TestProgressOffTerminalIsPlainLines(t *testing.T) {
+	var buf bytes.Buffer
+	c := &tick{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	p := newProgress(&buf, false, NewStyles(false), c.now)
+	a := p.Start("Installing traefik")
+	b := p.Start("Installing redis")
+	b.Status("waiting for redis-master")
+	b.Done(nil)
+	a.Done(errors.New("timed out"))
+	p.Close()
+	want := "• Installing traefik…\n" +
+		"• Installing redis…\n" +
+		"  Installing redis: waiting for redis-master\n" +
+		"✓ Installing redis (500ms)\n" +
+		"✗ Installing traefik (1.5s)\n"
+	if buf.String() != want {
+		t.Fatalf("got:\n%s\nwant:\n%s", buf.String(), want)
+	}
+	tm := p.Timings()
+	if len(tm) != 2 || tm[0].Name != "Installing redis" || tm[1].Err == nil {
+		t.Fatalf("timings = %+v", tm)
+	}
+}
+
+func TestProgressOnTerminalOwnsOneLine(t *testing.T) {
+	var buf syncBuffer
+	c := &tick{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	p := newProgress(&buf, true, NewStyles(false), c.now)
+	a := p.Start("Installing traefik")
+	b := p.Start("Installing redis")
+	time.Sleep(250 * time.Millisecond) // let the spinner animate a few frames
+	b.Done(nil)
+	p.Println("a message from elsewhere")
+	a.Done(nil)
+	p.Close()
+	out := buf.String()
+	// Permanent lines are whole lines, each printed once, after clearing the
+	// spinner line.
+	for _, line := range []string{"✓ Installing redis", "a message from elsewhere\n", "✓ Installing traefik"} {
+		if strings.Count(out, line) != 1 {
+			t.Errorf("%q appears %d times in:\n%q", line, strings.Count(out, line), out)
+		}
+	}
+	// The spinner line names both running tasks at once: one spinner, not two.
+	if !strings.Contains(out, "Installing redis, Installing traefik") {
+		t.Errorf("no shared spinner line for the two tasks:\n%q", out)
+	}
+	// After Close nothing is left on the spinner line.
+	if !strings.HasSuffix(out, "\n") && !strings.HasSuffix(out, "\r\x1b[2K") {
+		t.Errorf("spinner left drawn at the end: %q", out[max(0, len(out)-40):])
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
