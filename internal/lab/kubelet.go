@@ -95,7 +95,16 @@ func (k *kubelet) sync(o any) {
 		return
 	}
 	if pod.DeletionTimestamp != nil {
-		go k.stopPod(pod.UID, true)
+		k.mu.Lock()
+		_, ours := k.pods[pod.UID]
+		k.mu.Unlock()
+		if ours {
+			go k.stopPod(pod.UID, true)
+		} else if pod.Spec.NodeName == NodeName {
+			// bound here but never run (image without a stand-in): confirm
+			// the deletion, as a kubelet would
+			go k.forceDelete(pod.Namespace, pod.Name, pod.UID)
+		}
 		return
 	}
 	if pod.Spec.NodeName != "" && pod.Spec.NodeName != NodeName {
@@ -148,14 +157,18 @@ func (k *kubelet) stopPod(uid types.UID, confirm bool) {
 	k.mu.Lock()
 	delete(k.pods, uid)
 	k.mu.Unlock()
-	if confirm && k.l.client != nil {
-		zero := int64(0)
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		err := k.l.client.CoreV1().Pods(run.ns).Delete(ctx, run.name, metav1.DeleteOptions{GracePeriodSeconds: &zero, Preconditions: &metav1.Preconditions{UID: &uid}})
-		if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
-			k.logf("pod %s/%s: confirm deletion: %v", run.ns, run.name, err)
-		}
+	if confirm {
+		k.forceDelete(run.ns, run.name, uid)
+	}
+}
+
+func (k *kubelet) forceDelete(ns, name string, uid types.UID) {
+	zero := int64(0)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := k.l.client.CoreV1().Pods(ns).Delete(ctx, name, metav1.DeleteOptions{GracePeriodSeconds: &zero, Preconditions: &metav1.Preconditions{UID: &uid}})
+	if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
+		k.logf("pod %s/%s: confirm deletion: %v", ns, name, err)
 	}
 }
 

@@ -1,0 +1,213 @@
+package lab_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/kubedojo/dojo/internal/lab"
+)
+
+// TestMain runs the test binary inside a network namespace of its own (the
+// lab's addresses live there and die with it). It never skips: if no
+// namespace can be made, the run fails.
+func TestMain(m *testing.M) {
+	if !lab.InNamespace() {
+		code, err := lab.Reexec()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(code)
+	}
+	os.Exit(m.Run())
+}
+
+// eventually polls fn every 500ms until it returns nil or timeout passes.
+func eventually(t *testing.T, l *lab.Lab, what string, timeout time.Duration, fn func(ctx context.Context) error) time.Duration {
+	t.Helper()
+	start := time.Now()
+	deadline := start.Add(timeout)
+	var last error
+	for time.Now().Before(deadline) {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		last = fn(ctx)
+		cancel()
+		if last == nil {
+			return time.Since(start)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	t.Fatalf("%s: not after %s: %v\n%s", what, timeout, last, l.Logs(15))
+	return 0
+}
+
+// TestPipeline is the lab's proof: the workshop's whole chain, from Redis to
+// the HPA scaling consumer processes, with every number produced by the real
+// components (Redis, redis_exporter, Prometheus, prometheus-adapter,
+// kube-apiserver's aggregator, the HPA controller).
+func TestPipeline(t *testing.T) {
+	t0 := time.Now()
+	l := lab.Start(t, lab.Options{DownscaleStabilization: time.Second})
+	t.Logf("MEASURE lab up: %s", time.Since(t0).Round(time.Millisecond))
+	ctx := context.Background()
+	cs := l.Client()
+
+	// Steps 5, 6, 8 with the reference values (stand-in charts from the lab's
+	// chart repository), then the app with the reference PrometheusRule
+	// (step 7) and HPA with minReplicas 0 (step 10).
+	t1 := time.Now()
+	if err := l.InstallMonitoring(ctx, nil); err != nil {
+		t.Fatalf("install monitoring: %v\n%s", err, l.Logs(20))
+	}
+	if err := l.InstallApp(ctx, 7, 10); err != nil {
+		t.Fatalf("install app: %v\n%s", err, l.Logs(20))
+	}
+	t.Logf("MEASURE charts installed: %s", time.Since(t1).Round(time.Millisecond))
+
+	rest := cs.CoreV1().RESTClient()
+	metricPath := "/apis/custom.metrics.k8s.io/v1beta1/namespaces/default/services/prometheus-redis-exporter/redis_items_in_queue"
+	readMetric := func(ctx context.Context) (string, error) {
+		raw, err := rest.Get().AbsPath(metricPath).DoRaw(ctx)
+		if err != nil {
+			return "", err
+		}
+		var list struct {
+			Items []struct {
+				Value string `json:"value"`
+			} `json:"items"`
+		}
+		if err := json.Unmarshal(raw, &list); err != nil {
+			return "", err
+		}
+		if len(list.Items) == 0 {
+			return "", fmt.Errorf("no items: %s", raw)
+		}
+		return list.Items[0].Value, nil
+	}
+
+	t.Run("a/custom metric through the aggregation layer", func(t *testing.T) {
+		var v string
+		d := eventually(t, l, "GET "+metricPath, 3*time.Minute, func(ctx context.Context) (err error) {
+			v, err = readMetric(ctx)
+			return err
+		})
+		t.Logf("MEASURE custom metric readable %s after install: redis_items_in_queue=%s", (time.Since(t1)).Round(time.Millisecond), v)
+		_ = d
+		if v != "0" {
+			t.Errorf("redis_items_in_queue = %s, want 0 (empty queue)", v)
+		}
+	})
+
+	t.Run("e/Prometheus through the API server's service proxy", func(t *testing.T) {
+		eventually(t, l, "service proxy", time.Minute, func(ctx context.Context) error {
+			raw, err := rest.Get().AbsPath("/api/v1/namespaces/prometheus/services/http:prometheus-kube-prometheus-prometheus:9090/proxy/api/v1/query").
+				Param("query", `up{service="prometheus-redis-exporter",namespace="default",endpoint="redis-exporter"}`).DoRaw(ctx)
+			if err != nil {
+				return err
+			}
+			if !strings.Contains(string(raw), `"status":"success"`) || !strings.Contains(string(raw), `"pod":"prometheus-redis-exporter-`) {
+				return fmt.Errorf("unexpected answer: %s", raw)
+			}
+			return nil
+		})
+	})
+
+	redisAddr, err := l.ServiceAddr(ctx, "default", "redis-master", 6379, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb := redis.NewClient(&redis.Options{Addr: redisAddr})
+	defer rdb.Close()
+
+	t.Run("b/200 items scale the consumer up", func(t *testing.T) {
+		// through the producer, as the learner does (POST /publish/200 via
+		// the service proxy)
+		pushed := time.Now()
+		raw, err := rest.Post().AbsPath("/api/v1/namespaces/default/services/http:producer:80/proxy/publish/200").DoRaw(ctx)
+		if err != nil {
+			t.Logf("producer: %v (%s); pushing with LPUSH instead", err, raw)
+			items := make([]any, 200)
+			for i := range items {
+				items[i] = fmt.Sprintf("item-%d", i)
+			}
+			if err := rdb.LPush(ctx, "padok", items...).Err(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		d := eventually(t, l, "HPA desired ≥ 10", 2*time.Minute, func(ctx context.Context) error {
+			h, err := cs.AutoscalingV2().HorizontalPodAutoscalers("default").Get(ctx, "consumer", metav1.GetOptions{})
+			if err != nil {
+				return err
+			}
+			if h.Status.DesiredReplicas < 10 {
+				return fmt.Errorf("desiredReplicas %d", h.Status.DesiredReplicas)
+			}
+			return nil
+		})
+		t.Logf("MEASURE reaction 200 items pushed → HPA desired ≥ 10: %s", d.Round(time.Millisecond))
+		var n int
+		eventually(t, l, "≥ 10 consumer processes", time.Minute, func(ctx context.Context) (err error) {
+			n, err = l.RunningPods("default", "app.kubernetes.io/name=consumer")
+			if err == nil && n < 10 {
+				err = fmt.Errorf("%d consumer processes", n)
+			}
+			return err
+		})
+		t.Logf("MEASURE %d consumer processes running %s after the push", n, time.Since(pushed).Round(time.Millisecond))
+	})
+
+	t.Run("c/the consumers drain the queue and the Deployment reaches 0", func(t *testing.T) {
+		d := eventually(t, l, "queue empty", 3*time.Minute, func(ctx context.Context) error {
+			n, err := rdb.LLen(ctx, "padok").Result()
+			if err == nil && n > 0 {
+				err = fmt.Errorf("%d items left", n)
+			}
+			return err
+		})
+		t.Logf("MEASURE queue drained in %s", d.Round(time.Millisecond))
+		d = eventually(t, l, "consumer at 0 replicas", 2*time.Minute, func(ctx context.Context) error {
+			dep, err := cs.AppsV1().Deployments("default").Get(ctx, "consumer", metav1.GetOptions{})
+			if err != nil {
+				return err
+			}
+			if *dep.Spec.Replicas != 0 || dep.Status.Replicas != 0 {
+				return fmt.Errorf("spec.replicas %d, status.replicas %d", *dep.Spec.Replicas, dep.Status.Replicas)
+			}
+			n, err := l.RunningPods("default", "app.kubernetes.io/name=consumer")
+			if err == nil && n != 0 {
+				err = fmt.Errorf("%d consumer processes still running", n)
+			}
+			return err
+		})
+		t.Logf("MEASURE queue empty → 0 replicas: %s", d.Round(time.Millisecond))
+	})
+
+	t.Run("d/the HPA reads -9223372036854775808m at zero replicas", func(t *testing.T) {
+		if runtime.GOARCH != "amd64" {
+			t.Logf("GOARCH %s: the value is implementation-specific (MinInt64 only on amd64); checking it is set", runtime.GOARCH)
+		}
+		eventually(t, l, "HPA current averageValue", time.Minute, func(ctx context.Context) error {
+			h, err := cs.AutoscalingV2().HorizontalPodAutoscalers("default").Get(ctx, "consumer", metav1.GetOptions{})
+			if err != nil {
+				return err
+			}
+			if len(h.Status.CurrentMetrics) == 0 || h.Status.CurrentMetrics[0].Object == nil || h.Status.CurrentMetrics[0].Object.Current.AverageValue == nil {
+				return fmt.Errorf("no object metric in status: %+v", h.Status.CurrentMetrics)
+			}
+			got := h.Status.CurrentMetrics[0].Object.Current.AverageValue.String()
+			if runtime.GOARCH == "amd64" && got != "-9223372036854775808m" {
+				return fmt.Errorf("averageValue %s", got)
+			}
+			return nil
+		})
+	})
+}
