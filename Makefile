@@ -33,3 +33,8 @@ fmt-check:
 
 clean:
 	rm -rf bin
+
+# Cold start of `dojo hint step-5 1` and `dojo steps` (docs/benchmarks.md).
+.PHONY: bench-startup
+bench-startup:
+	$(GO) test -run '^$$' -bench Startup -benchtime 40x ./internal/cli
