@@ -13,6 +13,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"debug/elf"
 	"errors"
 	"fmt"
 	"io"
@@ -229,6 +230,45 @@ func (a *Archive) Open() (io.ReadCloser, error) { return os.Open(a.Path) }
 // Remove deletes the archive file.
 func (a *Archive) Remove() error { return os.Remove(a.Path) }
 
+// CheckBinary reports whether path can run in the image on a linux/arch
+// node: a linux ELF executable for arch, statically linked. A dojo built with
+// cgo (the default where a C compiler exists) needs the host's dynamic loader,
+// which the image does not have: it would fail with "exec
+// /usr/local/bin/dojo: no such file or directory". Release builds use
+// CGO_ENABLED=0.
+func CheckBinary(path, arch string) error {
+	f, err := elf.Open(path)
+	if err != nil {
+		return &UnusableBinaryError{Path: path, Reason: "it is not a linux ELF executable (" + err.Error() + ")"}
+	}
+	defer f.Close()
+	want := map[string]elf.Machine{"amd64": elf.EM_X86_64, "arm64": elf.EM_AARCH64}[arch]
+	if f.Machine != want {
+		return &UnusableBinaryError{Path: path, Reason: fmt.Sprintf("it is built for %s, the node is %s", f.Machine, arch)}
+	}
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP {
+			return &UnusableBinaryError{Path: path, Reason: "it is dynamically linked (built with cgo); build it with CGO_ENABLED=0"}
+		}
+	}
+	return nil
+}
+
+// UnusableBinaryError says a binary cannot run in the image; like
+// NotSelfError, the caller then uses the published image.
+type UnusableBinaryError struct {
+	Path, Reason string
+	Image        string // the published image, when known
+}
+
+func (e *UnusableBinaryError) Error() string {
+	msg := fmt.Sprintf("%s cannot run in the dojo image: %s", e.Path, e.Reason)
+	if e.Image != "" {
+		msg += ": the published image " + e.Image + " will be used"
+	}
+	return msg
+}
+
 // NormalizeArch maps the names nodes report (uname -m) to GOARCH.
 func NormalizeArch(arch string) string {
 	switch strings.ToLower(arch) {
@@ -241,8 +281,9 @@ func NormalizeArch(arch string) string {
 }
 
 // SelfImage packages the running dojo into an image archive when it can run
-// on the node: a linux binary of the node's architecture. Otherwise it
-// returns a *NotSelfError that names the published image to use instead.
+// on the node: a static linux binary of the node's architecture. Otherwise it
+// returns a *NotSelfError or an *UnusableBinaryError that names the
+// published image to use instead.
 func SelfImage(ctx context.Context, version, nodeArch string) (*Archive, error) {
 	ref, err := Ref(version)
 	if err != nil {
@@ -258,6 +299,22 @@ func SelfImage(ctx context.Context, version, nodeArch string) (*Archive, error) 
 	}
 	if resolved, err := filepath.EvalSymlinks(exe); err == nil {
 		exe = resolved
+	}
+	return binaryImage(ctx, exe, version, arch)
+}
+
+// binaryImage is SelfImage for a given binary.
+func binaryImage(ctx context.Context, exe, version, arch string) (*Archive, error) {
+	ref, err := Ref(version)
+	if err != nil {
+		return nil, err
+	}
+	if err := CheckBinary(exe, arch); err != nil {
+		var ue *UnusableBinaryError
+		if errors.As(err, &ue) {
+			ue.Image = ref.String()
+		}
+		return nil, err
 	}
 	revision, created := buildInfo()
 	img, err := Build(Options{Binary: exe, Arch: arch, Version: version, Revision: revision, Created: created})

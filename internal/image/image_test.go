@@ -8,6 +8,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -238,18 +239,56 @@ func TestSelfImageOtherArchitecture(t *testing.T) {
 	}
 }
 
-func TestSelfImagePackagesTheRunningBinary(t *testing.T) {
-	if runtime.GOOS != "linux" {
-		_, err := SelfImage(context.Background(), "v1", runtime.GOARCH)
-		var nse *NotSelfError
-		if !errors.As(err, &nse) {
-			t.Fatalf("on %s SelfImage should refuse: %v", runtime.GOOS, err)
-		}
-		return
+// staticBinary builds a tiny static linux program for this machine's
+// architecture (CGO_ENABLED=0), as release builds are.
+func staticBinary(t *testing.T) string {
+	t.Helper()
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
 	}
-	// The node reports its machine name as uname -m does.
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module hello\n\ngo 1.22\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	src := "package main\n\nfunc main() { println(\"hello from the image\") }\n"
+	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "hello")
+	cmd := exec.Command(goBin, "build", "-o", out, ".")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+runtime.GOARCH, "GOFLAGS=-buildvcs=false")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("building a static test binary: %v\n%s", err, b)
+	}
+	return out
+}
+
+func TestCheckBinary(t *testing.T) {
+	static := staticBinary(t)
+	if err := CheckBinary(static, runtime.GOARCH); err != nil {
+		t.Fatalf("a static linux/%s binary: %v", runtime.GOARCH, err)
+	}
+	other := map[string]string{"amd64": "arm64", "arm64": "amd64"}[runtime.GOARCH]
+	if err := CheckBinary(static, other); err == nil || !strings.Contains(err.Error(), "built for") {
+		t.Errorf("a %s binary for a %s node: %v", runtime.GOARCH, other, err)
+	}
+	text := filepath.Join(t.TempDir(), "script")
+	_ = os.WriteFile(text, []byte("#!/bin/sh\n"), 0o755)
+	if err := CheckBinary(text, runtime.GOARCH); err == nil || !strings.Contains(err.Error(), "not a linux ELF") {
+		t.Errorf("a shell script: %v", err)
+	}
+	// A dynamically linked program (it has an ELF interpreter): /bin/sh.
+	if err := CheckBinary("/bin/sh", runtime.GOARCH); err == nil || !strings.Contains(err.Error(), "CGO_ENABLED=0") {
+		t.Errorf("/bin/sh (dynamically linked): %v", err)
+	}
+}
+
+func TestBinaryImagePackagesAStaticBinary(t *testing.T) {
+	bin := staticBinary(t)
 	nodeArch := map[string]string{"amd64": "x86_64", "arm64": "aarch64"}[runtime.GOARCH]
-	a, err := SelfImage(context.Background(), "v9.9.9", nodeArch)
+	a, err := binaryImage(context.Background(), bin, "v9.9.9", NormalizeArch(nodeArch))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -261,14 +300,12 @@ func TestSelfImagePackagesTheRunningBinary(t *testing.T) {
 	if cfg.Architecture != runtime.GOARCH {
 		t.Errorf("architecture %s", cfg.Architecture)
 	}
-	exe, _ := os.Executable()
-	want, err := os.ReadFile(exe)
+	want, err := os.ReadFile(bin)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := files["/usr/local/bin/dojo"].contents
-	if sha256.Sum256(got) != sha256.Sum256(want) {
-		t.Fatalf("the image's binary (%d bytes) is not the running executable (%d bytes)", len(got), len(want))
+	if got := files["/usr/local/bin/dojo"].contents; sha256.Sum256(got) != sha256.Sum256(want) {
+		t.Fatalf("the image's binary (%d bytes) is not the given one (%d bytes)", len(got), len(want))
 	}
 	rc, err := a.Open()
 	if err != nil {
@@ -277,15 +314,32 @@ func TestSelfImagePackagesTheRunningBinary(t *testing.T) {
 	rc.Close()
 }
 
+// The running test binary: packaged when static, refused with a clear
+// message when built with cgo (as `go test` does where gcc exists).
+func TestSelfImageOfTheRunningBinary(t *testing.T) {
+	a, err := SelfImage(context.Background(), "v1", runtime.GOARCH)
+	var nse *NotSelfError
+	var ube *UnusableBinaryError
+	switch {
+	case runtime.GOOS != "linux":
+		if !errors.As(err, &nse) {
+			t.Fatalf("on %s: %v, want a NotSelfError", runtime.GOOS, err)
+		}
+	case errors.As(err, &ube):
+		if !strings.Contains(err.Error(), "published image ghcr.io/kubedojo/dojo:v1 will be used") {
+			t.Fatalf("message %q should name the published image", err)
+		}
+	case err != nil:
+		t.Fatal(err)
+	default:
+		_ = a.Remove()
+	}
+}
+
 func TestSelfImageCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err := SelfImage(ctx, "v1", runtime.GOARCH)
-	var nse *NotSelfError
-	if runtime.GOOS != "linux" && errors.As(err, &nse) {
-		return // only linux binaries are packaged
-	}
-	if !errors.Is(err, context.Canceled) {
-		t.Fatalf("SelfImage with a cancelled context: %v", err)
+	if _, err := binaryImage(ctx, staticBinary(t), "v1", runtime.GOARCH); !errors.Is(err, context.Canceled) {
+		t.Fatalf("with a cancelled context: %v", err)
 	}
 }
