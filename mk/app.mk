@@ -14,7 +14,7 @@ app-test: test-deps
 
 # The numbers in docs/benchmarks.md ("Workload: producer and consumer").
 app-bench: test-deps
-	$(GO) test -run '^$$' -bench . -benchtime 20x -count 1 ./internal/app/
+	$(GO) test -run '^$$' -bench . -benchtime 20x -count 2 ./internal/app/
 
 # Validates .goreleaser.yaml with GoReleaser itself, built from the Go module
 # proxy. Not part of `make test`: the first run compiles GoReleaser (several
