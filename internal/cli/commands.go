@@ -5,11 +5,15 @@ import (
 
 	"github.com/kubedojo/dojo/internal/cli/app"
 	"github.com/kubedojo/dojo/internal/cli/completion"
+	deploycmd "github.com/kubedojo/dojo/internal/cli/deploy"
+	"github.com/kubedojo/dojo/internal/cli/doctor"
 	"github.com/kubedojo/dojo/internal/cli/hint"
 	"github.com/kubedojo/dojo/internal/cli/initcmd"
 	"github.com/kubedojo/dojo/internal/cli/status"
 	"github.com/kubedojo/dojo/internal/cli/step"
 	"github.com/kubedojo/dojo/internal/cli/steps"
+	"github.com/kubedojo/dojo/internal/cli/teardown"
+	"github.com/kubedojo/dojo/internal/cli/up"
 	versioncmd "github.com/kubedojo/dojo/internal/cli/version"
 	"github.com/kubedojo/dojo/internal/factory"
 )
@@ -17,6 +21,10 @@ import (
 // commands lists every sub-command constructor, in help order.
 func commands() []func(*factory.Factory) *cobra.Command {
 	return []func(*factory.Factory) *cobra.Command{
+		up.NewCmd,
+		doctor.NewCmd,
+		deploycmd.NewCmd,
+		teardown.NewCmd,
 		steps.NewCmd,
 		step.NewCmd,
 		hint.NewCmd,

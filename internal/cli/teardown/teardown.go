@@ -101,20 +101,17 @@ func purge(ws string) error {
 	return fmt.Errorf("%s does not look like a dojo workspace (no .dojo or charts directory): not deleting it", ws)
 }
 
-// confirm asks on stderr and reads a line; without a terminal it refuses.
-func confirm(io_ *ui.IOStreams, question string) (bool, error) {
-	if f, ok := io_.In.(*os.File); ok {
-		if st, err := f.Stat(); err != nil || st.Mode()&os.ModeCharDevice == 0 {
-			return false, cmdutil.Usagef("--purge deletes your workspace and needs an answer, but there is no terminal to ask: pass --yes")
-		}
-	}
-	fmt.Fprint(io_.ErrOut, question)
-	line, err := bufio.NewReader(io_.In).ReadString('\n')
+// confirm asks on stderr and reads a line from stdin; with no input to read
+// (closed, /dev/null, CI) it refuses and says to pass --yes.
+func confirm(streams *ui.IOStreams, question string) (bool, error) {
+	fmt.Fprint(streams.ErrOut, question)
+	line, err := bufio.NewReader(streams.In).ReadString('\n')
 	if err != nil && !errors.Is(err, io.EOF) {
 		return false, err
 	}
 	if err != nil && line == "" {
-		return false, cmdutil.Usagef("--purge deletes your workspace and needs an answer, but standard input is closed: pass --yes")
+		fmt.Fprintln(streams.ErrOut)
+		return false, cmdutil.Usagef("--purge deletes your workspace and needs an answer, but there is nothing to read it from: pass --yes")
 	}
 	switch strings.ToLower(strings.TrimSpace(line)) {
 	case "y", "yes":

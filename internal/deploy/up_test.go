@@ -1,0 +1,106 @@
+package deploy
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kubedojo/dojo/embedded"
+	"github.com/kubedojo/dojo/internal/cluster"
+	"github.com/kubedojo/dojo/internal/ui"
+)
+
+// standIn is a stand-in for kind's provider that records what Up asks.
+type standIn struct {
+	names   []string
+	created []string
+}
+
+func (s *standIn) Runtime() string          { return "docker" }
+func (s *standIn) List() ([]string, error)  { return s.names, nil }
+func (s *standIn) Delete(name string) error { return nil }
+func (s *standIn) Create(name string, _ []byte, _ time.Duration) error {
+	s.created = append(s.created, name)
+	s.names = append(s.names, name)
+	return nil
+}
+func (s *standIn) KubeConfig(string) (string, error) {
+	return "", errors.New("stand-in has no API server")
+}
+func (s *standIn) NodeLabels(name string) (map[string]string, error) {
+	return map[string]string{cluster.OwnerLabel: name}, nil
+}
+func (s *standIn) NodeArch(string) (string, error)                              { return "x86_64", nil }
+func (s *standIn) LoadImageArchive(string, func() (io.ReadCloser, error)) error { return nil }
+
+func upEnv(p cluster.Provider, ports cluster.PortChecker, bins map[string]string) UpEnv {
+	streams, _, _, _ := ui.Test(false, false)
+	return UpEnv{
+		Preflight: cluster.PreflightEnv{
+			Host: cluster.Host{
+				Getenv: func(string) string { return "" },
+				LookPath: func(b string) (string, error) {
+					if _, ok := bins[b]; ok {
+						return b, nil
+					}
+					return "", exec.ErrNotFound
+				},
+				Version: func(b string) (string, error) { return bins[b], nil },
+			},
+			NewProvider: func(cluster.Runtime) cluster.Provider { return p },
+			Ports:       ports,
+		},
+		Progress:     ui.NewProgress(streams),
+		Embedded:     embedded.FS(),
+		WorkspaceSrc: embedded.Workspace(),
+	}
+}
+
+func TestUpStopsAtPreflightBeforeCreatingAnything(t *testing.T) {
+	ws := filepath.Join(t.TempDir(), "ws")
+	busy := func(port int) cluster.PortUser {
+		return cluster.PortUser{InUse: port == 80, Process: "nginx (pid 42)"}
+	}
+	for name, tc := range map[string]struct {
+		bins  map[string]string
+		ports cluster.PortChecker
+		want  string
+	}{
+		"no runtime": {nil, busy, "no container runtime found"},
+		"port 80":    {map[string]string{"docker": "Docker version 27"}, busy, "host port 80 is already taken by nginx (pid 42)"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			p := &standIn{}
+			env := upEnv(p, tc.ports, tc.bins)
+			_, err := Up(context.Background(), UpOptions{Workspace: ws, Version: "dev"}, env)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want %q", err, tc.want)
+			}
+			if len(p.created) != 0 {
+				t.Fatalf("created %v despite a failed preflight", p.created)
+			}
+			if _, err := os.Stat(ws); !errors.Is(err, os.ErrNotExist) {
+				t.Fatalf("the workspace was written before preflight passed")
+			}
+		})
+	}
+}
+
+func TestUpCreatesTheClusterWithDojosConfig(t *testing.T) {
+	p := &standIn{}
+	env := upEnv(p, func(int) cluster.PortUser { return cluster.PortUser{} }, map[string]string{"docker": "Docker version 27"})
+	_, err := Up(context.Background(), UpOptions{Name: "dojo", Workspace: t.TempDir(), Version: "dev"}, env)
+	// The stand-in has no API server, so Up stops after creating.
+	if err == nil || !strings.Contains(err.Error(), "no API server") {
+		t.Fatalf("err = %v", err)
+	}
+	if strings.Join(p.created, ",") != "dojo" {
+		t.Fatalf("created %v", p.created)
+	}
+}
