@@ -1,0 +1,99 @@
+package up_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kubedojo/dojo/embedded"
+	"github.com/kubedojo/dojo/internal/cli"
+	"github.com/kubedojo/dojo/internal/cli/up"
+	"github.com/kubedojo/dojo/internal/deploy"
+	"github.com/kubedojo/dojo/internal/factory"
+	"github.com/kubedojo/dojo/internal/ui"
+)
+
+func run(t *testing.T, env map[string]string, args ...string) (int, string, string) {
+	t.Helper()
+	ios, _, out, errOut := ui.Test(false, false)
+	f := &factory.Factory{IO: ios, Getenv: func(k string) string { return env[k] }, Now: time.Now,
+		Build: factory.BuildInfo{Version: "v0.0.0-test"}, Embedded: embedded.FS()}
+	code := cli.Run(context.Background(), f, args)
+	return code, out.String(), errOut.String()
+}
+
+// TestUpWithoutDockerDaemon runs `dojo up` on this machine, which has the
+// docker client and no daemon: one clear error line, nothing created, no
+// workspace written.
+func TestUpWithoutDockerDaemon(t *testing.T) {
+	if _, err := exec.LookPath("docker"); err != nil {
+		t.Skip("no docker client here")
+	}
+	if exec.Command("docker", "info").Run() == nil {
+		t.Skip("a Docker daemon runs here: dojo up would create a cluster")
+	}
+	ws := filepath.Join(t.TempDir(), "ws")
+	code, out, errOut := run(t, map[string]string{"DOJO_WORKSPACE": ws}, "up", "--timings")
+	if code != 1 {
+		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, out, errOut)
+	}
+	var errLines []string
+	for _, l := range strings.Split(errOut, "\n") {
+		if strings.HasPrefix(l, "error:") {
+			errLines = append(errLines, l)
+		}
+	}
+	if len(errLines) != 1 || !strings.Contains(errLines[0], "Docker is installed but not running") || !strings.Contains(errLines[0], "Cannot connect to the Docker daemon") {
+		t.Fatalf("want one error line naming the daemon, got:\n%s", errOut)
+	}
+	if !strings.Contains(errOut, "timings:") || !strings.Contains(errOut, "preflight") {
+		t.Fatalf("--timings printed nothing:\n%s", errOut)
+	}
+	if out != "" {
+		t.Fatalf("stdout on failure: %q", out)
+	}
+	if _, err := os.Stat(ws); !errors.Is(err, os.ErrNotExist) {
+		t.Fatal("the workspace was written although preflight failed")
+	}
+}
+
+func TestDeployBadNameIsAUsageErrorNamingTheValidOnes(t *testing.T) {
+	code, _, errOut := run(t, nil, "deploy", "prometheus")
+	if code != 2 || !strings.Contains(errOut, "producer or consumer") || !strings.Contains(errOut, `"prometheus"`) {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if code, _, _ := run(t, nil, "deploy"); code != 2 {
+		t.Fatalf("no name: exit %d", code)
+	}
+}
+
+func TestTeardownPurgeWithoutAnAnswerRefuses(t *testing.T) {
+	ws := t.TempDir()
+	if err := os.Mkdir(filepath.Join(ws, ".dojo"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := run(t, map[string]string{"DOJO_WORKSPACE": ws}, "teardown", "--purge")
+	if code != 2 || !strings.Contains(errOut, "pass --yes") {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if _, err := os.Stat(filepath.Join(ws, ".dojo")); err != nil {
+		t.Fatal("the workspace was touched")
+	}
+}
+
+func TestPrintNext(t *testing.T) {
+	var b strings.Builder
+	up.PrintNext(&b, ui.NewStyles(false), &deploy.UpResult{Context: "kind-dojo", ProducerURL: "http://producer.localhost",
+		Image: "ghcr.io/kubedojo/dojo:v1.0.0", Releases: []deploy.Result{{Release: "traefik", Action: deploy.Unchanged, Revision: 1}}})
+	for _, want := range []string{"dojo is up (context kind-dojo)", "traefik   unchanged (revision 1)",
+		"Producer: http://producer.localhost", "curl -X POST http://producer.localhost/publish", "Next:     dojo step 3"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("missing %q in:\n%s", want, b.String())
+		}
+	}
+}

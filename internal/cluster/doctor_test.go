@@ -1,0 +1,83 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// doctorEnv never resolves a name outside and runs no tool: both are
+// stand-ins.
+func doctorEnv(addrs map[string][]string, tools map[string]string) DoctorEnv {
+	p := newStandIn()
+	return DoctorEnv{
+		Preflight: PreflightEnv{Host: fakeHost(map[string]string{"docker": "Docker version 27"}),
+			NewProvider: func(Runtime) Provider { return p }, Ports: freePorts},
+		Run: func(_ context.Context, name string, _ ...string) (string, error) {
+			out, ok := tools[name]
+			if !ok {
+				return "", exec.ErrNotFound
+			}
+			return out, nil
+		},
+		Resolve: func(_ context.Context, host string) ([]string, error) {
+			a, ok := addrs[host]
+			if !ok {
+				return nil, errors.New("no such host")
+			}
+			return a, nil
+		},
+	}
+}
+
+func byName(checks []Check) map[string]Check {
+	m := map[string]Check{}
+	for _, c := range checks {
+		m[c.Name] = c
+	}
+	return m
+}
+
+func TestDoctorToolsAndVersions(t *testing.T) {
+	env := doctorEnv(map[string][]string{"producer.vcap.me": {"127.0.0.1"}}, map[string]string{
+		"kubectl": "Client Version: v1.37.2\nKustomize Version: v5.7.1\n",
+		"helm":    "v4.3.1+g0123456\n",
+	})
+	c := byName(Doctor(context.Background(), DoctorOptions{Domain: "vcap.me"}, env))
+	if c["kubectl"].Status != OK || c["kubectl"].Message != "kubectl v1.37.2" {
+		t.Errorf("kubectl: %+v", c["kubectl"])
+	}
+	if c["helm"].Message != "helm v4.3.1+g0123456" {
+		t.Errorf("helm: %+v", c["helm"])
+	}
+	if c["jq"].Status != Warn || !strings.Contains(c["jq"].Fix, "install") {
+		t.Errorf("missing jq is a warning with a fix: %+v", c["jq"])
+	}
+	if c["dns"].Status != OK {
+		t.Errorf("dns: %+v", c["dns"])
+	}
+	env = doctorEnv(nil, nil)
+	c = byName(Doctor(context.Background(), DoctorOptions{}, env))
+	if c["kubectl"].Status != Fail || c["helm"].Status != Fail {
+		t.Errorf("the steps need kubectl and helm: %+v %+v", c["kubectl"], c["helm"])
+	}
+}
+
+func TestDoctorSuggestsLocalhostWhenTheDomainDoesNotReachThisMachine(t *testing.T) {
+	for name, addrs := range map[string]map[string][]string{
+		"unresolved": nil,
+		"elsewhere":  {"producer.vcap.me": {"192.0.2.7"}},
+	} {
+		c := byName(Doctor(context.Background(), DoctorOptions{Domain: "vcap.me"}, doctorEnv(addrs, nil)))["dns"]
+		if c.Status != Warn || !strings.Contains(c.Fix, "--domain localhost") {
+			t.Errorf("%s: %+v", name, c)
+		}
+	}
+	c := byName(Doctor(context.Background(), DoctorOptions{Domain: "localhost"},
+		doctorEnv(map[string][]string{"producer.localhost": {"::1", "127.0.0.1"}}, nil)))["dns"]
+	if c.Status != OK {
+		t.Errorf("localhost: %+v", c)
+	}
+}
