@@ -35,14 +35,14 @@ $(LAB_BIN)/prometheus-adapter: tools/adapter/go.mod tools/adapter/go.sum
 # namespace (KUBECONFIG, DOJO_PROMETHEUS_URL, DOJO_REDIS_ADDR set; bin/dojo and
 # kubectl on PATH), stop the lab, exit with CMD's status.
 CMD ?= kubectl get pods -A
-lab-run: build lab-tools
+lab-run: build test-deps lab-tools
 	$(GO) run ./internal/lab/cmd/labrun -- bash -c '$(CMD)'
 
-lab-shell: build lab-tools
+lab-shell: build test-deps lab-tools
 	$(GO) run ./internal/lab/cmd/labrun -- bash -i
 
 # Only the lab's proof tests.
-lab-test: build lab-tools
+lab-test: build test-deps lab-tools
 	$(GO) test -count=1 -v ./internal/lab/...
 
 lab-clean:

@@ -246,13 +246,15 @@ func (l *Lab) Stop() {
 	l.stopped = true
 	failed := l.failed
 	l.mu.Unlock()
+	// Cancel first: the process kubelet then starts no new pod; stopAll
+	// stops the processes of those it runs.
+	l.cancel()
 	if l.kubelet != nil {
 		l.kubelet.stopAll()
 	}
 	if l.repo != nil {
 		l.repo.close()
 	}
-	l.cancel()
 	l.bg.Wait()
 	l.procs.stopAll(5 * time.Second)
 	if failed || l.opts.Keep || l.opts.Dir != "" {
