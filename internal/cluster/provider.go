@@ -34,6 +34,9 @@ type Provider interface {
 	NodeLabels(name string) (map[string]string, error)
 	// NodeArch is the architecture of the cluster's nodes (uname -m).
 	NodeArch(name string) (string, error)
+	// ImageIDs returns, per node, the ID ("sha256:…") of image ref there,
+	// "" where the node does not have it.
+	ImageIDs(name, ref string) ([]string, error)
 	// LoadImageArchive loads an image archive (docker save format) into
 	// every node; open is called once per node.
 	LoadImageArchive(name string, open func() (io.ReadCloser, error)) error
@@ -210,6 +213,19 @@ func (k *KindProvider) NodeArch(name string) (string, error) {
 		return "", explainRuntimeError(k.runtime.Name, err)
 	}
 	return strings.TrimSpace(out.String()), nil
+}
+
+// ImageIDs implements Provider with kind's nodeutils.
+func (k *KindProvider) ImageIDs(name, ref string) ([]string, error) {
+	nodes, err := k.p.ListInternalNodes(name)
+	if err != nil {
+		return nil, explainRuntimeError(k.runtime.Name, err)
+	}
+	ids := make([]string, len(nodes))
+	for i, n := range nodes {
+		ids[i], _ = nodeutils.ImageID(n, ref) // an error means: not there
+	}
+	return ids, nil
 }
 
 // LoadImageArchive implements Provider with kind's nodeutils.

@@ -72,6 +72,8 @@ func (s *standIn) NodeLabels(name string) (map[string]string, error) {
 
 func (s *standIn) NodeArch(string) (string, error) { return "x86_64", nil }
 
+func (s *standIn) ImageIDs(string, string) ([]string, error) { return []string{""}, nil }
+
 func (s *standIn) LoadImageArchive(string, func() (io.ReadCloser, error)) error { return nil }
 
 var _ Provider = (*standIn)(nil)

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"sigs.k8s.io/yaml"
 
 	"github.com/kubedojo/dojo/internal/cluster"
@@ -297,6 +298,11 @@ func resolveImage(ctx context.Context, o UpOptions, env UpEnv, p cluster.Provide
 			return struct{}{}, err
 		}
 		defer arc.Remove()
+		if loaded(p, o.Name, arc) {
+			t.Status("already in the nodes")
+			res.Image, res.SideLoaded = arc.Ref, true
+			return struct{}{}, nil
+		}
 		t.Status("loading into the nodes")
 		if err := p.LoadImageArchive(o.Name, arc.Open); err != nil {
 			return struct{}{}, err
@@ -305,6 +311,29 @@ func resolveImage(ctx context.Context, o UpOptions, env UpEnv, p cluster.Provide
 		return struct{}{}, nil
 	})
 	return err
+}
+
+// loaded reports whether every node already has the archive's image under
+// its tag (a second dojo up then skips the slow import).
+func loaded(p cluster.Provider, name string, arc *image.Archive) bool {
+	img, err := tarball.ImageFromPath(arc.Path, nil)
+	if err != nil {
+		return false
+	}
+	id, err := img.ConfigName()
+	if err != nil {
+		return false
+	}
+	ids, err := p.ImageIDs(name, arc.Ref)
+	if err != nil || len(ids) == 0 {
+		return false
+	}
+	for _, have := range ids {
+		if have != id.String() {
+			return false
+		}
+	}
+	return true
 }
 
 // phase runs fn as one progress task.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/kubedojo/dojo/embedded"
 	"github.com/kubedojo/dojo/internal/cluster"
+	"github.com/kubedojo/dojo/internal/image"
 	"github.com/kubedojo/dojo/internal/ui"
 )
 
@@ -37,6 +38,7 @@ func (s *standIn) NodeLabels(name string) (map[string]string, error) {
 	return map[string]string{cluster.OwnerLabel: name}, nil
 }
 func (s *standIn) NodeArch(string) (string, error)                              { return "x86_64", nil }
+func (s *standIn) ImageIDs(string, string) ([]string, error)                    { return []string{""}, nil }
 func (s *standIn) LoadImageArchive(string, func() (io.ReadCloser, error)) error { return nil }
 
 func upEnv(p cluster.Provider, ports cluster.PortChecker, bins map[string]string) UpEnv {
@@ -102,5 +104,42 @@ func TestUpCreatesTheClusterWithDojosConfig(t *testing.T) {
 	}
 	if strings.Join(p.created, ",") != "dojo" {
 		t.Fatalf("created %v", p.created)
+	}
+}
+
+// idsProvider answers ImageIDs with fixed IDs.
+type idsProvider struct {
+	standIn
+	ids []string
+}
+
+func (p *idsProvider) ImageIDs(string, string) ([]string, error) { return p.ids, nil }
+
+func TestLoadedSkipsAnImageEveryNodeAlreadyHas(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "dojo")
+	if err := os.WriteFile(bin, []byte("#!/bin/true\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	img, err := image.Build(image.Options{Binary: bin, Arch: "amd64", Version: "v0.0.0-test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "img.tar")
+	if err := image.WriteArchiveFile(context.Background(), path, "v0.0.0-test", img); err != nil {
+		t.Fatal(err)
+	}
+	id, err := img.ConfigName()
+	if err != nil {
+		t.Fatal(err)
+	}
+	arc := &image.Archive{Path: path, Ref: "ghcr.io/kubedojo/dojo:v0.0.0-test", Arch: "amd64"}
+	if !loaded(&idsProvider{ids: []string{id.String()}}, "dojo", arc) {
+		t.Fatal("same image ID on the node: should skip the load")
+	}
+	if loaded(&idsProvider{ids: []string{id.String(), ""}}, "dojo", arc) {
+		t.Fatal("a node without the image: must load")
+	}
+	if loaded(&idsProvider{ids: []string{"sha256:0000"}}, "dojo", arc) {
+		t.Fatal("an older image under the tag: must load")
 	}
 }
