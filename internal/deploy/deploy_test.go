@@ -239,3 +239,32 @@ func TestSplitImage(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkApplyUnchanged is dojo's own cost of deciding "nothing to do"
+// for a workspace chart (load, digest, history lookup), without the API
+// round trips.
+//
+//	go test -run '^$' -bench ApplyUnchanged ./internal/deploy
+func BenchmarkApplyUnchanged(b *testing.B) {
+	mem := driver.NewMemory()
+	store := storage.Init(mem)
+	d := New(nil, Options{CacheDir: b.TempDir()})
+	d.newConfig = func(ns string) (*action.Configuration, error) {
+		mem.SetNamespace(ns)
+		cfg := action.NewConfiguration()
+		cfg.Releases, cfg.Capabilities = store, common.DefaultCapabilities
+		cfg.KubeClient = &kubefake.FailingKubeClient{PrintingKubeClient: kubefake.PrintingKubeClient{Out: io.Discard}}
+		return cfg, nil
+	}
+	dir := filepath.Join(b.TempDir(), "producer")
+	copyEmbedded(b, "workspace/charts/producer", dir)
+	rel := Release{Name: "producer", Namespace: "default", Source: Source{Dir: dir}}
+	if _, err := d.Apply(context.Background(), rel); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if r, err := d.Apply(context.Background(), rel); err != nil || r.Action != Unchanged {
+			b.Fatal(r, err)
+		}
+	}
+}

@@ -14,7 +14,7 @@ import (
 func embeddedTraefik() versions.Chart { return versions.Traefik }
 
 // copyEmbedded copies an embedded directory to dst, as workspace.Init does.
-func copyEmbedded(t *testing.T, src, dst string) {
+func copyEmbedded(t testing.TB, src, dst string) {
 	t.Helper()
 	err := fs.WalkDir(embedded.FS(), src, func(p string, e fs.DirEntry, err error) error {
 		if err != nil {

@@ -143,3 +143,36 @@ func TestLoadedSkipsAnImageEveryNodeAlreadyHas(t *testing.T) {
 		t.Fatal("an older image under the tag: must load")
 	}
 }
+
+// BenchmarkSideLoadArchive measures what dojo up spends packaging the
+// running binary (DOJO_BENCH_BINARY, else this test binary) into the image
+// archive it loads into the nodes, and the ID check of a second run.
+//
+//	go test -run '^$' -bench SideLoadArchive -benchtime 5x ./internal/deploy
+func BenchmarkSideLoadArchive(b *testing.B) {
+	bin := os.Getenv("DOJO_BENCH_BINARY")
+	if bin == "" {
+		bin, _ = os.Executable()
+	}
+	st, err := os.Stat(bin)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(st.Size())
+	dir := b.TempDir()
+	for i := 0; b.Loop(); i++ {
+		img, err := image.Build(image.Options{Binary: bin, Arch: "amd64", Version: "v0.0.0-bench"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		path := filepath.Join(dir, "img.tar")
+		if err := image.WriteArchiveFile(context.Background(), path, "v0.0.0-bench", img); err != nil {
+			b.Fatal(err)
+		}
+		arc := &image.Archive{Path: path, Ref: "ghcr.io/kubedojo/dojo:v0.0.0-bench"}
+		if loaded(&idsProvider{ids: []string{""}}, "dojo", arc) {
+			b.Fatal("loaded")
+		}
+		os.Remove(path)
+	}
+}
