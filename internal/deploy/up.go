@@ -95,6 +95,7 @@ func Up(ctx context.Context, o UpOptions, env UpEnv) (*UpResult, error) {
 	if o.Timeout == 0 {
 		o.Timeout = 10 * time.Minute
 	}
+	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
 	deadline := ctx
@@ -117,7 +118,7 @@ func Up(ctx context.Context, o UpOptions, env UpEnv) (*UpResult, error) {
 		provider, access, err = upKind(ctx, o, env, res)
 	}
 	if err != nil {
-		return res, err
+		return res, interrupted(parent, err)
 	}
 	res.Context = access.Context()
 
@@ -202,12 +203,20 @@ func Up(ctx context.Context, o UpOptions, env UpEnv) (*UpResult, error) {
 	}
 	wg.Wait()
 	if len(errs) > 0 {
-		if errors.Is(deadline.Err(), context.DeadlineExceeded) {
+		if errors.Is(deadline.Err(), context.DeadlineExceeded) && parent.Err() == nil {
 			errs = append(errs, fmt.Errorf("dojo up did not finish within --timeout %s; run it again to continue", o.Timeout))
 		}
-		return res, errors.Join(dedupe(errs)...)
+		return res, interrupted(parent, errors.Join(dedupe(errs)...))
 	}
 	return res, nil
+}
+
+// interrupted adds what to do after Ctrl-C to err.
+func interrupted(parent context.Context, err error) error {
+	if parent.Err() == nil {
+		return err
+	}
+	return fmt.Errorf("%w\ninterrupted: run dojo up again, it continues where this run stopped", err)
 }
 
 // upKind runs preflight and makes sure the kind cluster exists and answers.

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -21,12 +22,21 @@ import (
 type standIn struct {
 	names   []string
 	created []string
+	deleted []string
+	block   chan struct{} // when set, Create waits for it (kind's create cannot be cancelled)
 }
 
-func (s *standIn) Runtime() string          { return "docker" }
-func (s *standIn) List() ([]string, error)  { return s.names, nil }
-func (s *standIn) Delete(name string) error { return nil }
+func (s *standIn) Runtime() string         { return "docker" }
+func (s *standIn) List() ([]string, error) { return s.names, nil }
+func (s *standIn) Delete(name string) error {
+	s.deleted = append(s.deleted, name)
+	s.names = slices.DeleteFunc(s.names, func(n string) bool { return n == name })
+	return nil
+}
 func (s *standIn) Create(name string, _ []byte, _ time.Duration) error {
+	if s.block != nil {
+		<-s.block
+	}
 	s.created = append(s.created, name)
 	s.names = append(s.names, name)
 	return nil
@@ -174,5 +184,32 @@ func BenchmarkSideLoadArchive(b *testing.B) {
 			b.Fatal("loaded")
 		}
 		os.Remove(path)
+	}
+}
+
+// TestUpAfterCtrlCDuringCreateRecreatesTheHalfMadeCluster: Ctrl-C while kind
+// creates returns at once with what to do; kind's half-made cluster (there,
+// labelled as dojo's, not answering) is deleted and made anew by the next run.
+func TestUpAfterCtrlCDuringCreateRecreatesTheHalfMadeCluster(t *testing.T) {
+	block := make(chan struct{})
+	defer close(block)
+	p := &standIn{block: block}
+	env := upEnv(p, func(int) cluster.PortUser { return cluster.PortUser{} }, map[string]string{"docker": "Docker version 27"})
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(50*time.Millisecond, cancel)
+	_, err := Up(ctx, UpOptions{Name: "dojo", Workspace: t.TempDir(), Version: "dev"}, env)
+	if err == nil || !strings.Contains(err.Error(), "interrupted: run dojo up again") {
+		t.Fatalf("err = %v", err)
+	}
+
+	// What kind leaves behind when the process dies mid-create.
+	p2 := &standIn{names: []string{"dojo"}}
+	env = upEnv(p2, func(int) cluster.PortUser { return cluster.PortUser{InUse: true} }, map[string]string{"docker": "Docker version 27"})
+	_, err = Up(context.Background(), UpOptions{Name: "dojo", Workspace: t.TempDir(), Version: "dev"}, env)
+	if err == nil || !strings.Contains(err.Error(), "no API server") {
+		t.Fatalf("err = %v", err)
+	}
+	if strings.Join(p2.deleted, ",") != "dojo" || strings.Join(p2.created, ",") != "dojo" {
+		t.Fatalf("deleted %v, created %v: want the half-made cluster replaced", p2.deleted, p2.created)
 	}
 }
