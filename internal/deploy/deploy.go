@@ -78,6 +78,9 @@ type Release struct {
 	// release, the release's last supplied values are used instead.
 	Values     map[string]any
 	KeepValues bool
+	// MustExist refuses to install: the release must have been installed
+	// before (dojo deploy upgrades what dojo up installed).
+	MustExist bool
 }
 
 // Action is what Apply did.
@@ -147,6 +150,13 @@ func New(access *kube.Access, opts Options) *Deployer {
 	return d
 }
 
+func (d *Deployer) contextName() string {
+	if d.access == nil {
+		return "(none)"
+	}
+	return d.access.Context()
+}
+
 // Access is the cluster this Deployer applies to.
 func (d *Deployer) Access() *kube.Access { return d.access }
 
@@ -172,6 +182,9 @@ func (d *Deployer) Apply(ctx context.Context, rel Release) (Result, error) {
 	last, err := lastRelease(cfg, rel.Name)
 	if err != nil {
 		return res, d.fail(rel, err)
+	}
+	if last == nil && rel.MustExist {
+		return res, fmt.Errorf("release %s is not installed in namespace %s of context %s: run dojo up first", rel.Name, rel.Namespace, d.contextName())
 	}
 	vals := rel.Values
 	if rel.KeepValues && last != nil {

@@ -19,6 +19,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/kubedojo/dojo/embedded"
+	"github.com/kubedojo/dojo/internal/ui"
 )
 
 // memDeployer is a Deployer over Helm's in-memory release storage and its
@@ -266,5 +267,36 @@ func BenchmarkApplyUnchanged(b *testing.B) {
 		if r, err := d.Apply(context.Background(), rel); err != nil || r.Action != Unchanged {
 			b.Fatal(r, err)
 		}
+	}
+}
+
+func TestAppUpgradesKeepingDojoUpsValuesAndNeedsAnInstall(t *testing.T) {
+	d, store, _ := memDeployer(t, nil)
+	ws := t.TempDir()
+	copyEmbedded(t, "workspace/charts/producer", filepath.Join(ws, "charts", "producer"))
+	streams, _, _, _ := ui.Test(false, false)
+	pr := ui.NewProgress(streams)
+	if _, err := App(context.Background(), d, ws, "producer", pr); err == nil || !strings.Contains(err.Error(), "run dojo up first") {
+		t.Fatalf("deploy before up: %v", err)
+	}
+	vals := map[string]any{"domain": "localhost", "image": map[string]any{"repository": "r", "tag": "t"}}
+	if _, err := d.Apply(context.Background(), Release{Name: "producer", Namespace: "default",
+		Source: Source{Dir: filepath.Join(ws, "charts", "producer")}, Values: vals}); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := App(context.Background(), d, ws, "producer", pr); err != nil || r.Action != Unchanged {
+		t.Fatalf("nothing changed: %+v %v", r, err)
+	}
+	p := filepath.Join(ws, "charts", "producer", "values.yaml")
+	b, _ := os.ReadFile(p)
+	if err := os.WriteFile(p, append(b, []byte("\nqueue: other\n")...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, err := App(context.Background(), d, ws, "producer", pr)
+	if err != nil || r.Action != Upgraded {
+		t.Fatalf("after an edit: %+v %v", r, err)
+	}
+	if got := last(t, store, "producer").Config["domain"]; got != "localhost" {
+		t.Fatalf("domain after deploy = %v, want dojo up's localhost", got)
 	}
 }

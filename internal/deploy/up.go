@@ -403,6 +403,6 @@ func dedupe(errs []error) []error {
 func App(ctx context.Context, d *Deployer, workspaceDir, name string, pr *ui.Progress) (Result, error) {
 	return phase(pr, name, func(*ui.Task) (Result, error) {
 		return d.Apply(ctx, Release{Name: name, Namespace: AppNamespace,
-			Source: Source{Dir: filepath.Join(workspaceDir, "charts", name)}, KeepValues: true})
+			Source: Source{Dir: filepath.Join(workspaceDir, "charts", name)}, KeepValues: true, MustExist: true})
 	})
 }
