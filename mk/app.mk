@@ -17,8 +17,9 @@ app-bench: test-deps
 	$(GO) test -run '^$$' -bench . -benchtime 20x -count 2 ./internal/app/
 
 # Validates .goreleaser.yaml with GoReleaser itself, built from the Go module
-# proxy. Not part of `make test`: the first run compiles GoReleaser (several
-# minutes on 2 cores); later runs use the build cache.
+# proxy. Not part of `make test`: the first run downloads and compiles
+# GoReleaser and its cloud SDKs (about 35 min, niced, on a busy 2-core machine;
+# the cost is the compile); later runs take seconds from the build cache.
 GORELEASER_VERSION ?= v2.15.1
 release-check:
 	GOFLAGS= $(GO) run github.com/goreleaser/goreleaser/v2@$(GORELEASER_VERSION) check
