@@ -201,15 +201,22 @@ func WriteArchiveFile(ctx context.Context, path, version string, img v1.Image) (
 }
 
 // NotSelfError says the running dojo cannot be packaged for the node: it is
-// not a linux binary of the node's architecture. The caller then uses the
-// published image.
+// not a linux binary of the node's architecture, or (Reason set) it cannot
+// run on the image's empty base. The caller then uses the published image.
 type NotSelfError struct {
 	GOOS, GOARCH string // of the running dojo
 	NodeArch     string
 	Image        string // the published image that will be used instead
+	// Reason, when set, is why a linux binary of the right architecture
+	// still cannot be used (for example: built with cgo).
+	Reason string
 }
 
 func (e *NotSelfError) Error() string {
+	if e.Reason != "" {
+		return fmt.Sprintf("this dojo cannot run in the cluster's linux/%s node: %s; the published image %s will be used",
+			e.NodeArch, e.Reason, e.Image)
+	}
 	return fmt.Sprintf("this dojo is a %s/%s binary and the cluster's node is linux/%s, so it cannot run there: the published image %s will be used",
 		e.GOOS, e.GOARCH, e.NodeArch, e.Image)
 }
@@ -239,34 +246,19 @@ func (a *Archive) Remove() error { return os.Remove(a.Path) }
 func CheckBinary(path, arch string) error {
 	f, err := elf.Open(path)
 	if err != nil {
-		return &UnusableBinaryError{Path: path, Reason: "it is not a linux ELF executable (" + err.Error() + ")"}
+		return fmt.Errorf("%s is not a linux ELF executable (%v)", path, err)
 	}
 	defer f.Close()
 	want := map[string]elf.Machine{"amd64": elf.EM_X86_64, "arm64": elf.EM_AARCH64}[arch]
 	if f.Machine != want {
-		return &UnusableBinaryError{Path: path, Reason: fmt.Sprintf("it is built for %s, the node is %s", f.Machine, arch)}
+		return fmt.Errorf("%s is built for %s, the node is %s", path, f.Machine, arch)
 	}
 	for _, p := range f.Progs {
 		if p.Type == elf.PT_INTERP {
-			return &UnusableBinaryError{Path: path, Reason: "it is dynamically linked (built with cgo); build it with CGO_ENABLED=0"}
+			return fmt.Errorf("%s is dynamically linked (built with cgo), and the image has no C library: build dojo with CGO_ENABLED=0", path)
 		}
 	}
 	return nil
-}
-
-// UnusableBinaryError says a binary cannot run in the image; like
-// NotSelfError, the caller then uses the published image.
-type UnusableBinaryError struct {
-	Path, Reason string
-	Image        string // the published image, when known
-}
-
-func (e *UnusableBinaryError) Error() string {
-	msg := fmt.Sprintf("%s cannot run in the dojo image: %s", e.Path, e.Reason)
-	if e.Image != "" {
-		msg += ": the published image " + e.Image + " will be used"
-	}
-	return msg
 }
 
 // NormalizeArch maps the names nodes report (uname -m) to GOARCH.
@@ -282,8 +274,7 @@ func NormalizeArch(arch string) string {
 
 // SelfImage packages the running dojo into an image archive when it can run
 // on the node: a static linux binary of the node's architecture. Otherwise it
-// returns a *NotSelfError or an *UnusableBinaryError that names the
-// published image to use instead.
+// returns a *NotSelfError that names the published image to use instead.
 func SelfImage(ctx context.Context, version, nodeArch string) (*Archive, error) {
 	ref, err := Ref(version)
 	if err != nil {
@@ -310,11 +301,7 @@ func binaryImage(ctx context.Context, exe, version, arch string) (*Archive, erro
 		return nil, err
 	}
 	if err := CheckBinary(exe, arch); err != nil {
-		var ue *UnusableBinaryError
-		if errors.As(err, &ue) {
-			ue.Image = ref.String()
-		}
-		return nil, err
+		return nil, &NotSelfError{GOOS: runtime.GOOS, GOARCH: runtime.GOARCH, NodeArch: arch, Image: ref.String(), Reason: err.Error()}
 	}
 	revision, created := buildInfo()
 	img, err := Build(Options{Binary: exe, Arch: arch, Version: version, Revision: revision, Created: created})
