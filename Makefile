@@ -11,8 +11,9 @@ TEST_PREREQS :=
 include $(sort $(wildcard mk/*.mk))
 
 .PHONY: build test unit fuzz vet fmt-check clean
+# CGO_ENABLED=0: a static binary, so dojo can package itself into a scratch image.
 build:
-	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/dojo .
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/dojo .
 
 test: fmt-check vet build $(TEST_PREREQS) unit fuzz
 
