@@ -231,8 +231,8 @@ func (d *Deployer) Apply(ctx context.Context, rel Release) (Result, error) {
 	}
 	labels := map[string]string{DigestLabel: digest}
 
-	ctx, cancel := context.WithTimeout(ctx, d.opts.Timeout)
-	defer cancel()
+	hctx, detach := helmContext(ctx)
+	defer detach()
 	var out *release.Release
 	if last == nil {
 		in := action.NewInstall(cfg)
@@ -240,7 +240,7 @@ func (d *Deployer) Apply(ctx context.Context, rel Release) (Result, error) {
 		in.CreateNamespace = true
 		in.WaitStrategy, in.Timeout = d.opts.Wait, d.opts.Timeout
 		in.Labels = labels
-		r, err := in.RunWithContext(ctx, ch, vals)
+		r, err := in.RunWithContext(hctx, ch, vals)
 		if err != nil {
 			return res, d.fail(rel, err)
 		}
@@ -251,7 +251,7 @@ func (d *Deployer) Apply(ctx context.Context, rel Release) (Result, error) {
 		up.WaitStrategy, up.Timeout = d.opts.Wait, d.opts.Timeout
 		up.Labels = labels
 		up.MaxHistory = 10
-		r, err := up.RunWithContext(ctx, rel.Name, ch, vals)
+		r, err := up.RunWithContext(hctx, rel.Name, ch, vals)
 		if err != nil {
 			return res, d.fail(rel, err)
 		}
@@ -261,6 +261,20 @@ func (d *Deployer) Apply(ctx context.Context, rel Release) (Result, error) {
 		res.Revision = out.Version
 	}
 	return res, nil
+}
+
+// helmContext is ctx for Helm, shielded from any cancellation after Helm
+// returned. Helm v4's RunWithContext leaves a goroutine watching the context
+// next to its done channel; when both are ready at once (a deferred cancel
+// right after a successful install or upgrade) it may pick the context and
+// mark the release it just deployed as failed — seen here as a release that
+// is never "unchanged". Until detach, ctx's cancellation (Ctrl-C, --timeout)
+// reaches Helm; after it, nothing cancels Helm's context. Helm's own Timeout
+// bounds its waits.
+func helmContext(ctx context.Context) (context.Context, func()) {
+	hctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	stop := context.AfterFunc(ctx, cancel)
+	return hctx, func() { stop() }
 }
 
 // lastRelease is the newest revision of name, nil when there is none.

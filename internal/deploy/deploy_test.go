@@ -149,8 +149,9 @@ func TestApplyRecoversAReleaseLeftPendingByAnInterruptedRun(t *testing.T) {
 			if got := last(t, store, "producer").Info.Status; got != rcommon.StatusDeployed {
 				t.Fatalf("status after recovery = %s", got)
 			}
+			before := last(t, store, "producer")
 			if r, _ := d.Apply(ctx, producer(nil)); r.Action != Unchanged {
-				t.Fatalf("third run: %+v", r)
+				t.Fatalf("third run: %+v (last before: v%d %s %v)", r, before.Version, before.Info.Status, before.Labels)
 			}
 		})
 	}
