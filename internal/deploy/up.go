@@ -287,6 +287,11 @@ func resolveImage(ctx context.Context, o UpOptions, env UpEnv, p cluster.Provide
 	}
 	published := versions.AppImageRepository + ":" + image.Tag(o.Version)
 	res.Image = published
+	defer func() {
+		if !res.SideLoaded && !strings.HasPrefix(o.Version, "v") {
+			res.Warnings = append(res.Warnings, fmt.Sprintf("this dojo (version %s) is not a release, so %s is probably not published: if the pods cannot pull it, pass --image", o.Version, published))
+		}
+	}()
 	if p == nil || env.SelfImage == nil {
 		return nil
 	}
