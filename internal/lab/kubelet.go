@@ -658,6 +658,11 @@ func (t *translator) translate(s string) (string, error) {
 		}
 		svc := t.service(host)
 		if svc == nil {
+			if t.looksLikeService(host, port) {
+				// A real pod would fail to resolve it and crash-loop until
+				// the Service exists: wait for it.
+				return "", fmt.Errorf("no Service %s yet (the process kubelet waits for it)", host)
+			}
 			continue
 		}
 		addr, p, err := t.k.endpoint(svc, port)
@@ -673,6 +678,26 @@ func (t *translator) translate(s string) (string, error) {
 	}
 	b.WriteString(s[last:])
 	return b.String(), nil
+}
+
+// looksLikeService tells whether a host that names no Service (yet) would be
+// resolved by cluster DNS: name.ns.svc[.cluster.local], name.ns for an
+// existing namespace, or name:port (not localhost).
+func (t *translator) looksLikeService(host, port string) bool {
+	if strings.HasSuffix(host, ".svc") || strings.HasSuffix(host, ".svc.cluster.local") {
+		return true
+	}
+	parts := strings.Split(host, ".")
+	switch {
+	case len(parts) == 1:
+		return port != "" && host != "localhost" && net.ParseIP(host) == nil
+	case len(parts) == 2:
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_, err := t.k.l.client.CoreV1().Namespaces().Get(ctx, parts[1], metav1.GetOptions{})
+		return err == nil
+	}
+	return false
 }
 
 // service returns the Service a host name denotes, or nil.

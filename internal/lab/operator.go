@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -40,11 +39,13 @@ const PrometheusImage = "quay.io/prometheus/prometheus:v3.9.1"
 // the API. For each Prometheus it keeps a StatefulSet prometheus-<name> (the
 // process kubelet runs its pod) and the Service prometheus-operated, as the
 // operator does, and writes that Prometheus's configuration: one scrape job
-// per selected ServiceMonitor endpoint (kubernetes_sd_configs with role
-// endpointslice against the lab's API server and the operator's relabelling,
-// so targets carry namespace, service, pod, container, endpoint, job and
-// instance) and one rule file per selected PrometheusRule. When the
-// configuration changes it POSTs /-/reload to the Prometheus pod.
+// per selected ServiceMonitor endpoint, whose targets carry namespace,
+// service, pod, container, endpoint, job and instance as the operator's
+// relabelling gives them and one rule file per selected PrometheusRule. When the
+// configuration changes it POSTs /-/reload to the Prometheus pod. (The
+// operator generates kubernetes_sd_configs; Debian's Prometheus has no
+// Kubernetes discovery, so the stand-in resolves EndpointSlices into
+// static_configs with the same target labels.)
 type operator struct {
 	l        *Lab
 	dir      string
@@ -227,7 +228,11 @@ func (op *operator) reconcileOne(ctx context.Context, prom *unstructured.Unstruc
 		if !okNS || !okSel {
 			continue
 		}
-		jobs = append(jobs, op.scrapeJobs(&sm, scrapeInterval)...)
+		smJobs, err := op.scrapeJobs(ctx, &sm, scrapeInterval)
+		if err != nil {
+			return err
+		}
+		jobs = append(jobs, smJobs...)
 	}
 	cfg := map[string]any{
 		"global": map[string]any{
@@ -264,95 +269,128 @@ func writeIfChanged(path string, data []byte) error {
 	return os.Rename(tmp, path)
 }
 
-func sanitizeLabel(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' {
-			return r
-		}
-		return '_'
-	}, s)
-}
-
-// scrapeJobs renders a ServiceMonitor's endpoints as the operator does.
-func (op *operator) scrapeJobs(sm *unstructured.Unstructured, defInterval string) []any {
+// scrapeJobs renders a ServiceMonitor's endpoints as scrape jobs. Debian's
+// Prometheus is built without Kubernetes service discovery, so the stand-in
+// resolves the targets itself: the Services in the monitor's namespaces
+// that match its selector, their EndpointSlices, the ready endpoints on the
+// named port; each target gets the labels the operator's relabelling gives
+// (namespace, service, pod, container, endpoint, job; instance is the
+// address). The configuration follows the EndpointSlices (checked every
+// second, reloaded on change).
+func (op *operator) scrapeJobs(ctx context.Context, sm *unstructured.Unstructured, defInterval string) ([]any, error) {
 	spec, _, _ := unstructured.NestedMap(sm.Object, "spec")
-	nsNames := []any{sm.GetNamespace()}
-	if any, _, _ := unstructured.NestedBool(spec, "namespaceSelector", "any"); any {
-		nsNames = nil
+	namespaces := []string{sm.GetNamespace()}
+	if anyNS, _, _ := unstructured.NestedBool(spec, "namespaceSelector", "any"); anyNS {
+		namespaces = []string{metav1.NamespaceAll}
 	} else if names, ok, _ := unstructured.NestedStringSlice(spec, "namespaceSelector", "matchNames"); ok && len(names) > 0 {
-		nsNames = nil
-		for _, n := range names {
-			nsNames = append(nsNames, n)
+		namespaces = names
+	}
+	var ls metav1.LabelSelector
+	if raw, ok := spec["selector"].(map[string]any); ok {
+		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(raw, &ls); err != nil {
+			return nil, err
 		}
 	}
-	sd := map[string]any{
-		"role":       "endpointslice",
-		"api_server": "https://" + op.l.Addr(APIServer),
-		"tls_config": map[string]any{"ca_file": op.l.pki.CACert},
-		"authorization": map[string]any{
-			"credentials_file": op.l.pki.TokenOnly,
-		},
+	sel, err := metav1.LabelSelectorAsSelector(&ls)
+	if err != nil {
+		return nil, err
 	}
-	if nsNames != nil {
-		sd["namespaces"] = map[string]any{"names": nsNames}
-	}
-	matchLabels, _, _ := unstructured.NestedStringMap(spec, "selector", "matchLabels")
 	jobLabel, _, _ := unstructured.NestedString(spec, "jobLabel")
 	endpoints, _, _ := unstructured.NestedSlice(spec, "endpoints")
+
+	type target struct {
+		addr   string
+		labels map[string]string
+	}
+	targetsFor := func(port string, targetPort any) ([]target, error) {
+		var out []target
+		for _, ns := range namespaces {
+			svcs, err := op.l.client.CoreV1().Services(ns).List(ctx, metav1.ListOptions{LabelSelector: sel.String()})
+			if err != nil {
+				return nil, err
+			}
+			for _, svc := range svcs.Items {
+				slices, err := op.l.client.DiscoveryV1().EndpointSlices(svc.Namespace).List(ctx, metav1.ListOptions{LabelSelector: "kubernetes.io/service-name=" + svc.Name})
+				if err != nil {
+					return nil, err
+				}
+				job := svc.Name
+				if v := svc.Labels[jobLabel]; jobLabel != "" && v != "" {
+					job = v
+				}
+				for _, sl := range slices.Items {
+					for _, sp := range sl.Ports {
+						if sp.Port == nil {
+							continue
+						}
+						if port != "" && (sp.Name == nil || *sp.Name != port) {
+							continue
+						}
+						if port == "" && targetPort != nil && fmt.Sprint(targetPort) != fmt.Sprint(*sp.Port) {
+							continue
+						}
+						for _, ep := range sl.Endpoints {
+							if ep.Conditions.Ready != nil && !*ep.Conditions.Ready || len(ep.Addresses) == 0 {
+								continue
+							}
+							lbl := map[string]string{"namespace": svc.Namespace, "service": svc.Name, "job": job}
+							if port != "" {
+								lbl["endpoint"] = port
+							} else if targetPort != nil {
+								lbl["endpoint"] = fmt.Sprint(targetPort)
+							}
+							if ep.TargetRef != nil && ep.TargetRef.Kind == "Pod" {
+								lbl["pod"] = ep.TargetRef.Name
+								if pod, err := op.l.client.CoreV1().Pods(svc.Namespace).Get(ctx, ep.TargetRef.Name, metav1.GetOptions{}); err == nil {
+									for _, c := range pod.Spec.Containers {
+										for _, cp := range c.Ports {
+											if cp.ContainerPort == *sp.Port {
+												lbl["container"] = c.Name
+											}
+										}
+									}
+								}
+							}
+							if ep.NodeName != nil {
+								lbl["node"] = *ep.NodeName
+							}
+							out = append(out, target{addr: fmt.Sprintf("%s:%d", ep.Addresses[0], *sp.Port), labels: lbl})
+						}
+					}
+				}
+			}
+		}
+		sort.Slice(out, func(i, j int) bool { return out[i].addr < out[j].addr })
+		return out, nil
+	}
+
 	var jobs []any
 	for i, raw := range endpoints {
 		ep, _ := raw.(map[string]any)
 		get := func(k string) string { v, _ := ep[k].(string); return v }
-		relabel := []any{
-			map[string]any{"source_labels": []any{"job"}, "target_label": "__tmp_prometheus_job_name"},
+		targets, err := targetsFor(get("port"), ep["targetPort"])
+		if err != nil {
+			return nil, err
 		}
-		keys := make([]string, 0, len(matchLabels))
-		for k := range matchLabels {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			relabel = append(relabel, map[string]any{"action": "keep",
-				"source_labels": []any{"__meta_kubernetes_service_label_" + sanitizeLabel(k), "__meta_kubernetes_service_labelpresent_" + sanitizeLabel(k)},
-				"regex":         "(" + regexp.QuoteMeta(matchLabels[k]) + ");true"})
-		}
-		port := get("port")
-		if port != "" {
-			relabel = append(relabel, map[string]any{"action": "keep", "source_labels": []any{"__meta_kubernetes_endpointslice_port_name"}, "regex": port})
-		} else if tp, ok := ep["targetPort"]; ok {
-			relabel = append(relabel, map[string]any{"action": "keep", "source_labels": []any{"__meta_kubernetes_pod_container_port_number"}, "regex": fmt.Sprint(tp)})
-		}
-		relabel = append(relabel,
-			map[string]any{"source_labels": []any{"__meta_kubernetes_endpointslice_address_target_kind", "__meta_kubernetes_endpointslice_address_target_name"}, "separator": ";", "regex": "Node;(.*)", "replacement": "${1}", "target_label": "node"},
-			map[string]any{"source_labels": []any{"__meta_kubernetes_endpointslice_address_target_kind", "__meta_kubernetes_endpointslice_address_target_name"}, "separator": ";", "regex": "Pod;(.*)", "replacement": "${1}", "target_label": "pod"},
-			map[string]any{"source_labels": []any{"__meta_kubernetes_namespace"}, "target_label": "namespace"},
-			map[string]any{"source_labels": []any{"__meta_kubernetes_service_name"}, "target_label": "service"},
-			map[string]any{"source_labels": []any{"__meta_kubernetes_pod_name"}, "target_label": "pod"},
-			map[string]any{"source_labels": []any{"__meta_kubernetes_pod_container_name"}, "target_label": "container"},
-			map[string]any{"action": "drop", "source_labels": []any{"__meta_kubernetes_pod_phase"}, "regex": "(Failed|Succeeded)"},
-			map[string]any{"source_labels": []any{"__meta_kubernetes_service_name"}, "target_label": "job", "replacement": "${1}"},
-		)
-		if jobLabel != "" {
-			relabel = append(relabel, map[string]any{"source_labels": []any{"__meta_kubernetes_service_label_" + sanitizeLabel(jobLabel)}, "target_label": "job", "regex": "(.+)", "replacement": "${1}"})
-		}
-		endpointName := port
-		if endpointName == "" {
-			if tp, ok := ep["targetPort"]; ok {
-				endpointName = fmt.Sprint(tp)
+		var static []any
+		for _, t := range targets {
+			lbl := map[string]any{}
+			for k, v := range t.labels {
+				lbl[k] = v
 			}
+			static = append(static, map[string]any{"targets": []any{t.addr}, "labels": lbl})
 		}
-		if endpointName != "" {
-			relabel = append(relabel, map[string]any{"target_label": "endpoint", "replacement": endpointName})
-		}
-		if extra, ok := ep["relabelings"].([]any); ok {
-			relabel = append(relabel, lowerRelabel(extra)...)
+		if static == nil {
+			static = []any{}
 		}
 		job := map[string]any{
-			"job_name":              fmt.Sprintf("serviceMonitor/%s/%s/%d", sm.GetNamespace(), sm.GetName(), i),
-			"honor_labels":          ep["honorLabels"] == true,
-			"kubernetes_sd_configs": []any{sd},
-			"relabel_configs":       relabel,
-			"scrape_interval":       defInterval,
+			"job_name":        fmt.Sprintf("serviceMonitor/%s/%s/%d", sm.GetNamespace(), sm.GetName(), i),
+			"honor_labels":    ep["honorLabels"] == true,
+			"static_configs":  static,
+			"scrape_interval": defInterval,
+		}
+		if extra, ok := ep["relabelings"].([]any); ok {
+			job["relabel_configs"] = lowerRelabel(extra)
 		}
 		if v := get("interval"); v != "" {
 			job["scrape_interval"] = v
@@ -371,7 +409,7 @@ func (op *operator) scrapeJobs(sm *unstructured.Unstructured, defInterval string
 		}
 		jobs = append(jobs, job)
 	}
-	return jobs
+	return jobs, nil
 }
 
 // lowerRelabel turns the CRD's camelCase relabel configs into Prometheus's
