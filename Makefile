@@ -38,4 +38,4 @@ clean:
 # Cold start of `dojo hint step-5 1` and `dojo steps` (docs/benchmarks.md).
 .PHONY: bench-startup
 bench-startup:
-	$(GO) test -run '^$$' -bench Startup -benchtime 40x ./internal/cli
+	$(GO) test -run '^$$' -bench Startup -benchtime 40x -count 1 ./internal/cli
