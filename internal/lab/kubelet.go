@@ -789,6 +789,8 @@ func launcherFor(image string) (launcher, bool) {
 		return launchPrometheus, true
 	case strings.HasSuffix(repo, "prometheus-adapter/prometheus-adapter") || strings.HasSuffix(repo, "/k8s-prometheus-adapter"):
 		return launchAdapter, true
+	case repo == "traefik" || strings.HasSuffix(repo, "/traefik"):
+		return launchIngressStandIn, true // ingress_standin.go
 	}
 	return nil, false
 }
