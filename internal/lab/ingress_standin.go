@@ -28,20 +28,22 @@ import (
 
 // ingressStandInEnv marks a process the process kubelet started as the
 // INGRESS STAND-IN (for the image traefik): the lab re-executes its own
-// binary (the test binary, labrun) with it, and init below runs the stand-in
+// binary (the test binary, labrun) with it, and Main runs the stand-in
 // instead of the program. Launchers start processes, so the stand-in is one:
 // the kubelet restarts it, stops it with its Pod and logs it like any other.
 const ingressStandInEnv = "DOJO_LAB_INGRESS_STANDIN"
 
-func init() {
+// runAsIngressStandIn runs the stand-in when this process was started as
+// one; ok is false otherwise.
+func runAsIngressStandIn() (code int, ok bool) {
 	if os.Getenv(ingressStandInEnv) != "1" {
-		return
+		return 0, false
 	}
 	if err := runIngressStandIn(os.Args[1:]); err != nil {
 		fmt.Fprintln(os.Stderr, "ingress stand-in:", err)
-		os.Exit(1)
+		return 1, true
 	}
-	os.Exit(0)
+	return 0, true
 }
 
 // launchIngressStandIn stands in for docker.io/traefik: this binary, re-run

@@ -72,6 +72,7 @@ type Lab struct {
 	mu      sync.Mutex
 	addrs   map[string]string
 	nextIP  int
+	ips     []string // addresses this lab put on lo; Stop removes them
 	stopped bool
 	failed  bool
 
@@ -183,7 +184,13 @@ func (l *Lab) allocIP(pod bool) (string, error) {
 	if pod {
 		ip = fmt.Sprintf("10.77.%d.%d", 1+n/250, n%250+1)
 	}
-	return ip, addAddress(ip)
+	if err := addAddress(ip); err != nil {
+		return "", err
+	}
+	l.mu.Lock()
+	l.ips = append(l.ips, ip)
+	l.mu.Unlock()
+	return ip, nil
 }
 
 func (l *Lab) setAddr(component, addr string) {
@@ -257,6 +264,13 @@ func (l *Lab) Stop() {
 	}
 	l.bg.Wait()
 	l.procs.stopAll(5 * time.Second)
+	// Free the addresses, so a later lab in the same namespace (another test
+	// of the same binary) can take them again.
+	for _, ip := range l.ips {
+		if err := delAddress(ip); err != nil {
+			l.opts.Logf("lab: %v", err)
+		}
+	}
 	if failed || l.opts.Keep || l.opts.Dir != "" {
 		l.opts.Logf("lab: logs and data kept in %s", l.dir)
 		return

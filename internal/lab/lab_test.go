@@ -20,15 +20,7 @@ import (
 // lab's addresses live there and die with it). It never skips: if no
 // namespace can be made, the run fails.
 func TestMain(m *testing.M) {
-	if !lab.InNamespace() {
-		code, err := lab.Reexec()
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
-		}
-		os.Exit(code)
-	}
-	os.Exit(m.Run())
+	os.Exit(lab.Main(m.Run))
 }
 
 // eventually polls fn every 500ms until it returns nil or timeout passes.

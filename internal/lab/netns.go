@@ -103,6 +103,14 @@ func addAddress(ip string) error {
 	return ipCmd("addr", "add", ip+"/32", "dev", "lo")
 }
 
+// delAddress takes ip/32 off lo again.
+func delAddress(ip string) error {
+	if err := checkNamespace(); err != nil {
+		return err
+	}
+	return ipCmd("addr", "del", ip+"/32", "dev", "lo")
+}
+
 func ipCmd(args ...string) error {
 	ipPath, err := exec.LookPath("ip")
 	if err != nil {
@@ -121,4 +129,24 @@ func ipCmd(args ...string) error {
 		return fmt.Errorf("lab: ip %s: %v: %s", strings.Join(args, " "), err, strings.TrimSpace(string(out)))
 	}
 	return nil
+}
+
+// Main is the entry point of every program that uses the lab (a test
+// binary's TestMain, labrun): it plays the role the lab started this binary
+// for (the ingress stand-in), or re-executes the program inside a network
+// namespace of its own, or, already inside one, calls run. It returns the
+// exit code.
+func Main(run func() int) int {
+	if code, ok := runAsIngressStandIn(); ok {
+		return code
+	}
+	if !InNamespace() {
+		code, err := Reexec()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		return code
+	}
+	return run()
 }

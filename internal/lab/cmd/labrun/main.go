@@ -21,7 +21,7 @@ import (
 	"github.com/kubedojo/dojo/internal/lab"
 )
 
-func main() { os.Exit(run()) }
+func main() { os.Exit(lab.Main(run)) }
 
 func run() int {
 	args := os.Args[1:]
@@ -31,14 +31,6 @@ func run() int {
 	if len(args) == 0 {
 		fmt.Fprintln(os.Stderr, "usage: labrun [--] COMMAND [ARG...]")
 		return 2
-	}
-	if !lab.InNamespace() {
-		code, err := lab.Reexec()
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
-		}
-		return code
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 	defer stop()
