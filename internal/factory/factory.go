@@ -107,3 +107,21 @@ func (f *Factory) State() (*state.Store, error) {
 	st.Warn = func(msg string) { fmt.Fprintln(f.IO.ErrOut, msg) }
 	return st, nil
 }
+
+// Progress returns the catalog and the learner's recorded progress, what
+// `dojo steps` and `dojo status` show.
+func (f *Factory) Progress() (*steps.Catalog, *state.State, error) {
+	cat, err := f.Catalog()
+	if err != nil {
+		return nil, nil, err
+	}
+	store, err := f.State()
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := store.Load()
+	if err != nil {
+		return nil, nil, err
+	}
+	return cat, st, nil
+}

@@ -42,15 +42,7 @@ type Report struct {
 
 // Run prints the progress.
 func Run(f *factory.Factory, opts *Options) error {
-	cat, err := f.Catalog()
-	if err != nil {
-		return err
-	}
-	store, err := f.State()
-	if err != nil {
-		return err
-	}
-	st, err := store.Load()
+	cat, st, err := f.Progress()
 	if err != nil {
 		return err
 	}

@@ -34,15 +34,7 @@ passed, started, or not started yet. Progress comes from your workspace
 
 // Run prints the list.
 func Run(f *factory.Factory, opts *Options) error {
-	cat, err := f.Catalog()
-	if err != nil {
-		return err
-	}
-	store, err := f.State()
-	if err != nil {
-		return err
-	}
-	st, err := store.Load()
+	cat, st, err := f.Progress()
 	if err != nil {
 		return err
 	}
