@@ -281,7 +281,17 @@ func TestHelpHasExamplesAndHidesApp(t *testing.T) {
 	if root.code != 0 || strings.Contains(root.out, "\n  app ") {
 		t.Fatalf("root help (exit %d) lists the hidden app command:\n%s", root.code, root.out)
 	}
-	for _, cmd := range []string{"steps", "step", "hint", "status", "init", "version", "completion"} {
+	f := &factory.Factory{IO: func() *ui.IOStreams { io, _, _, _ := ui.Test(false, false); return io }()}
+	var visible []string
+	for _, c := range NewRootCmd(f).Commands() {
+		if !c.Hidden && c.Name() != "help" {
+			visible = append(visible, c.Name())
+		}
+	}
+	if len(visible) < 11 {
+		t.Fatalf("only %d visible commands: %v", len(visible), visible)
+	}
+	for _, cmd := range visible {
 		r := s.run(false, false, cmd, "--help")
 		if r.code != 0 || !strings.Contains(r.out, "Examples:") {
 			t.Errorf("dojo %s --help: exit %d, no Examples section:\n%s", cmd, r.code, r.out)
