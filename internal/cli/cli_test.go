@@ -201,6 +201,7 @@ func TestBadInput(t *testing.T) {
 		{[]string{"frobnicate"}, cmdutil.ExitUsage, []string{"frobnicate"}},
 		{[]string{"completion", "powershell"}, cmdutil.ExitUsage, []string{"powershell", "bash, zsh or fish"}},
 		{[]string{"init", "a", "b"}, cmdutil.ExitUsage, []string{"at most one directory"}},
+		{[]string{"up", "--skip-cluster"}, cmdutil.ExitUsage, []string{"--skip-cluster", "--context"}},
 	}
 	for _, c := range cases {
 		r := s.run(false, false, c.args...)
@@ -317,8 +318,12 @@ func TestOfflineCommandsNeedNoCluster(t *testing.T) {
 	// KUBECONFIG points nowhere and there is no Docker: these commands must
 	// not care.
 	s := newSession(t)
-	s.env["KUBECONFIG"] = filepath.Join(t.TempDir(), "missing")
-	s.env["DOCKER_HOST"] = "unix:///nonexistent.sock"
+	// In the process environment too: client-go and kind read it directly.
+	t.Setenv("KUBECONFIG", filepath.Join(t.TempDir(), "missing"))
+	t.Setenv("DOCKER_HOST", "unix:///nonexistent.sock")
+	t.Setenv("HOME", t.TempDir())
+	s.env["KUBECONFIG"] = os.Getenv("KUBECONFIG")
+	s.env["DOCKER_HOST"] = os.Getenv("DOCKER_HOST")
 	for _, args := range [][]string{{"steps"}, {"hint", "step-5", "1"}, {"step", "10"}, {"status"}} {
 		if r := s.run(false, false, args...); r.code != 0 {
 			t.Errorf("%v: exit %d: %s", args, r.code, r.errOut)

@@ -52,6 +52,9 @@ type UpOptions struct {
 	Workspace  string        // the learner's workspace directory
 	Version    string        // dojo's version: the published image's tag
 	Ports      []int         // host ports preflight checks (80, 443)
+	// StateDir keeps the cluster's ready marker (cluster.DefaultStateDir);
+	// "" means an unanswering existing cluster is never recreated.
+	StateDir string
 }
 
 // UpEnv is what Up needs from the machine.
@@ -243,6 +246,9 @@ func upKind(ctx context.Context, o UpOptions, env UpEnv, res *UpResult) (cluster
 	}
 	access, err := phase(pr, label, func(t *ui.Task) (*kube.Access, error) {
 		if !rep.Exists {
+			if err := cluster.ForgetReady(o.StateDir, o.Name); err != nil {
+				return nil, err
+			}
 			t.Status("kind create (node image " + shortImage(versions.NodeImage) + ")")
 			if err := cluster.Create(ctx, p, cfg); err != nil {
 				return nil, err
@@ -251,14 +257,23 @@ func upKind(ctx context.Context, o UpOptions, env UpEnv, res *UpResult) (cluster
 		}
 		a, err := kindAccess(ctx, p, o.Name)
 		if err != nil && rep.Exists && ctx.Err() == nil {
-			// A cluster that exists but does not answer is most likely a
-			// create interrupted by Ctrl-C: dojo made it, so make it anew.
+			if cluster.WasReady(o.StateDir, o.Name) {
+				// It was complete once: it holds the learner's work. Say what
+				// was seen and let them choose; never recreate it silently.
+				return nil, fmt.Errorf("cluster %q exists but does not answer (%s). If Docker restarted, start its node (`docker start %s-control-plane`) and run dojo up again; to start over, `dojo teardown` then `dojo up` (what you installed in it is lost)",
+					o.Name, firstLine(err.Error()), o.Name)
+			}
+			// Never complete: a create interrupted by Ctrl-C. dojo made it,
+			// so make it anew.
 			t.Status("not answering (" + firstLine(err.Error()) + "): recreating")
 			if rerr := cluster.Recreate(ctx, p, cfg); rerr != nil {
 				return nil, fmt.Errorf("cluster %q exists but does not answer (%v), and recreating it failed: %w", o.Name, err, rerr)
 			}
 			res.Created = true
 			a, err = kindAccess(ctx, p, o.Name)
+		}
+		if err == nil {
+			err = cluster.MarkReady(o.StateDir, o.Name)
 		}
 		return a, err
 	})

@@ -197,7 +197,8 @@ func TestUpAfterCtrlCDuringCreateRecreatesTheHalfMadeCluster(t *testing.T) {
 	env := upEnv(p, func(int) cluster.PortUser { return cluster.PortUser{} }, map[string]string{"docker": "Docker version 27"})
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(50*time.Millisecond, cancel)
-	_, err := Up(ctx, UpOptions{Name: "dojo", Workspace: t.TempDir(), Version: "dev"}, env)
+	stateDir := t.TempDir()
+	_, err := Up(ctx, UpOptions{Name: "dojo", Workspace: t.TempDir(), Version: "dev", StateDir: stateDir}, env)
 	if err == nil || !strings.Contains(err.Error(), "interrupted: run dojo up again") {
 		t.Fatalf("err = %v", err)
 	}
@@ -205,11 +206,30 @@ func TestUpAfterCtrlCDuringCreateRecreatesTheHalfMadeCluster(t *testing.T) {
 	// What kind leaves behind when the process dies mid-create.
 	p2 := &standIn{names: []string{"dojo"}}
 	env = upEnv(p2, func(int) cluster.PortUser { return cluster.PortUser{InUse: true} }, map[string]string{"docker": "Docker version 27"})
-	_, err = Up(context.Background(), UpOptions{Name: "dojo", Workspace: t.TempDir(), Version: "dev"}, env)
+	_, err = Up(context.Background(), UpOptions{Name: "dojo", Workspace: t.TempDir(), Version: "dev", StateDir: stateDir}, env)
 	if err == nil || !strings.Contains(err.Error(), "no API server") {
 		t.Fatalf("err = %v", err)
 	}
 	if strings.Join(p2.deleted, ",") != "dojo" || strings.Join(p2.created, ",") != "dojo" {
 		t.Fatalf("deleted %v, created %v: want the half-made cluster replaced", p2.deleted, p2.created)
+	}
+}
+
+// TestUpNeverRecreatesACompleteCluster: a cluster that came up complete once
+// (ready marker) and does not answer now holds the learner's work; dojo up
+// says what it saw and what to do, and deletes nothing.
+func TestUpNeverRecreatesACompleteCluster(t *testing.T) {
+	stateDir := t.TempDir()
+	if err := cluster.MarkReady(stateDir, "dojo"); err != nil {
+		t.Fatal(err)
+	}
+	p := &standIn{names: []string{"dojo"}}
+	env := upEnv(p, func(int) cluster.PortUser { return cluster.PortUser{InUse: true} }, map[string]string{"docker": "Docker version 27"})
+	_, err := Up(context.Background(), UpOptions{Name: "dojo", Workspace: t.TempDir(), Version: "dev", StateDir: stateDir}, env)
+	if err == nil || !strings.Contains(err.Error(), "does not answer") || !strings.Contains(err.Error(), "docker start dojo-control-plane") || !strings.Contains(err.Error(), "dojo teardown") {
+		t.Fatalf("err = %v; want the observation and both ways out", err)
+	}
+	if len(p.deleted) != 0 || len(p.created) != 0 {
+		t.Fatalf("deleted %v, created %v: a complete cluster must not be replaced", p.deleted, p.created)
 	}
 }

@@ -124,11 +124,14 @@ func (e *NewerVersionError) Error() string {
 // moved aside to a backup, Warn is told where, and an empty state returned.
 // A file from a newer dojo is copied to a backup and returned as an error:
 // this dojo will not overwrite what it cannot read.
+//
+// Load takes no lock, so it only reads: a corrupt file is reported and left
+// in place, a newer one refused; Update (under the lock) sets files aside.
 func (s *Store) Load() (*State, error) {
-	return s.load()
+	return s.load(false)
 }
 
-func (s *Store) load() (*State, error) {
+func (s *Store) load(setAside bool) (*State, error) {
 	data, err := os.ReadFile(s.Path())
 	if errors.Is(err, fs.ErrNotExist) {
 		return &State{Version: SchemaVersion, Steps: map[string]*StepState{}}, nil
@@ -141,9 +144,13 @@ func (s *Store) load() (*State, error) {
 	}
 	var st State
 	if err := json.Unmarshal(data, &probe); err == nil && probe.Version > SchemaVersion {
-		backup, berr := s.backup(data, fmt.Sprintf("v%d", probe.Version))
-		if berr != nil {
-			return nil, berr
+		backup := "(none yet)"
+		if setAside {
+			b, berr := s.backup(data, fmt.Sprintf("v%d", probe.Version))
+			if berr != nil {
+				return nil, berr
+			}
+			backup = b
 		}
 		return nil, &NewerVersionError{Path: s.Path(), Version: probe.Version, Backup: backup}
 	}
@@ -151,6 +158,12 @@ func (s *Store) load() (*State, error) {
 		reason := "it has no version"
 		if err != nil {
 			reason = err.Error()
+		}
+		if !setAside {
+			if s.Warn != nil {
+				s.Warn(fmt.Sprintf("warning: %s could not be read (%s); showing no progress. The next command that records progress keeps a backup of it and starts afresh", s.Path(), reason))
+			}
+			return &State{Version: SchemaVersion, Steps: map[string]*StepState{}}, nil
 		}
 		backup, berr := s.backup(data, "corrupt")
 		if berr != nil {
@@ -171,11 +184,7 @@ func (s *Store) load() (*State, error) {
 }
 
 func (s *Store) backup(data []byte, tag string) (string, error) {
-	name := filepath.Join(s.dir, fmt.Sprintf("state.json.%s-%s.bak", tag, s.now().UTC().Format("20060102T150405.000000000")))
-	if err := os.WriteFile(name, data, 0o644); err != nil {
-		return "", fmt.Errorf("backing up %s: %w", s.Path(), err)
-	}
-	return name, nil
+	return BackupFile(s.Path()+"."+tag, data, s.now().UTC().Format("20060102T150405"))
 }
 
 // Update applies fn to the current state under the lock and saves the result
@@ -189,7 +198,7 @@ func (s *Store) Update(fn func(*State) error) (*State, error) {
 		return nil, fmt.Errorf("locking %s: %w", s.dir, err)
 	}
 	defer unlock()
-	st, err := s.load()
+	st, err := s.load(true)
 	if err != nil {
 		return nil, err
 	}
@@ -240,4 +249,28 @@ func WriteFileAtomic(path string, data []byte, perm fs.FileMode) error {
 	}
 	ok = true
 	return nil
+}
+
+// BackupFile writes data as <path>.<stamp>.bak (or <path>.<stamp>-N.bak)
+// and returns its name. It never replaces an earlier backup.
+func BackupFile(path string, data []byte, stamp string) (string, error) {
+	for i := 0; ; i++ {
+		name := fmt.Sprintf("%s.%s.bak", path, stamp)
+		if i > 0 {
+			name = fmt.Sprintf("%s.%s-%d.bak", path, stamp, i)
+		}
+		f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return "", fmt.Errorf("backing up %s: %w", path, err)
+		}
+		_, werr := f.Write(data)
+		cerr := f.Close()
+		if werr != nil || cerr != nil {
+			return "", fmt.Errorf("backing up %s: %w", path, errors.Join(werr, cerr))
+		}
+		return name, nil
+	}
 }

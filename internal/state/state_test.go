@@ -81,7 +81,7 @@ func TestCorruptFileIsBackedUpAndReported(t *testing.T) {
 	if len(warned) != 1 || !strings.Contains(warned[0], "could not be read") {
 		t.Fatalf("warnings = %q; want one naming the unreadable file", warned)
 	}
-	backups, _ := filepath.Glob(filepath.Join(ws, ".dojo", "state.json.corrupt-*.bak"))
+	backups, _ := filepath.Glob(filepath.Join(ws, ".dojo", "state.json.corrupt.*.bak"))
 	if len(backups) != 1 {
 		t.Fatalf("backups = %v; want one", backups)
 	}
@@ -160,5 +160,29 @@ func TestUnwritableWorkspace(t *testing.T) {
 	_, err := s.Update(func(*State) error { return nil })
 	if err == nil || !strings.Contains(err.Error(), "--workspace") || !strings.Contains(err.Error(), file) {
 		t.Fatalf("Update in an unwritable place = %v; want a message naming the path and --workspace", err)
+	}
+}
+
+func TestLoadOnlyReads(t *testing.T) {
+	ws := t.TempDir()
+	s := NewStore(ws, fixed)
+	var warned []string
+	s.Warn = func(m string) { warned = append(warned, m) }
+	os.MkdirAll(filepath.Dir(s.Path()), 0o755)
+	os.WriteFile(s.Path(), []byte("{broken"), 0o644)
+	st, err := s.Load()
+	if err != nil || len(st.Steps) != 0 || len(warned) != 1 {
+		t.Fatalf("Load of a corrupt file = %+v, %v, warnings %q", st, err, warned)
+	}
+	if data, _ := os.ReadFile(s.Path()); string(data) != "{broken" {
+		t.Fatalf("Load (no lock) moved or changed the file: %q", data)
+	}
+	os.WriteFile(s.Path(), []byte(`{"version": 9}`), 0o644)
+	for range 3 {
+		s.Load()
+	}
+	backups, _ := filepath.Glob(filepath.Join(ws, ".dojo", "*.bak"))
+	if len(backups) != 0 {
+		t.Fatalf("read-only loads wrote backups: %v", backups)
 	}
 }

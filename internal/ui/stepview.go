@@ -212,14 +212,18 @@ func formatSpent(d time.Duration) string {
 	}
 }
 
-// HintMarkdown is the Markdown of hints from..to (1-based, inclusive).
-func HintMarkdown(s *steps.Step, from, to int) string {
+// HintMarkdown is the Markdown of hints from..to (1-based, inclusive);
+// revealed is how many the learner has seen in all, which decides what the
+// next `dojo hint` shows.
+func HintMarkdown(s *steps.Step, from, to, revealed int) string {
 	var b strings.Builder
 	for i := from; i <= to; i++ {
 		fmt.Fprintf(&b, "## Hint %d of %d (%s)\n\n%s\n\n", i, len(s.Hints), StepTitle(s), s.Hints[i-1])
 	}
-	if to < len(s.Hints) {
-		fmt.Fprintf(&b, "_Still stuck? `dojo hint %s` reveals hint %d._\n", s.ID, to+1)
+	if revealed < len(s.Hints) {
+		fmt.Fprintf(&b, "_Still stuck? `dojo hint %s` reveals hint %d._\n", s.ID, revealed+1)
+	} else if to < len(s.Hints) {
+		fmt.Fprintf(&b, "_You have seen all %d hints: `dojo hint %s --all` shows them again._\n", len(s.Hints), s.ID)
 	} else if len(s.Solution) > 0 {
 		fmt.Fprintf(&b, "_That was the last hint. `dojo solve %s` applies the reference solution._\n", s.ID)
 	} else {

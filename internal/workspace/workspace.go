@@ -99,25 +99,7 @@ func Init(dir string, src fs.FS, opts Options) (*Result, error) {
 // .helmignore skips *.bak) and returns the backup's path. It never replaces
 // an earlier backup.
 func Backup(path string, data []byte, stamp string) (string, error) {
-	for i := 0; ; i++ {
-		name := fmt.Sprintf("%s.%s.bak", path, stamp)
-		if i > 0 {
-			name = fmt.Sprintf("%s.%s-%d.bak", path, stamp, i)
-		}
-		f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-		if errors.Is(err, fs.ErrExist) {
-			continue
-		}
-		if err != nil {
-			return "", fmt.Errorf("backing up %s: %w", path, err)
-		}
-		_, werr := f.Write(data)
-		cerr := f.Close()
-		if werr != nil || cerr != nil {
-			return "", fmt.Errorf("backing up %s: %w", path, errors.Join(werr, cerr))
-		}
-		return name, nil
-	}
+	return state.BackupFile(path, data, stamp)
 }
 
 func write(dst string, data []byte) error {

@@ -41,7 +41,8 @@ producer.<domain> resolves to this machine. Each problem comes with its fix.`,
 	return cmd
 }
 
-// Render prints one line per check; any failure exits 1.
+// Render prints one line per check; any failure exits 3 (a check ran and
+// failed), like dojo check.
 func Render(f *factory.Factory, opts *Options, checks []cluster.Check) error {
 	failed := 0
 	for _, c := range checks {
@@ -67,7 +68,7 @@ func Render(f *factory.Factory, opts *Options, checks []cluster.Check) error {
 		}
 	}
 	if failed > 0 {
-		return &cmdutil.SilentError{Err: fmt.Errorf("%d check(s) failed", failed)}
+		return fmt.Errorf("%d check(s) failed: %w", failed, cmdutil.ErrCheckFailed)
 	}
 	return nil
 }

@@ -116,7 +116,7 @@ func Run(f *factory.Factory, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	var from, to int
+	var from, to, revealedNow int
 	_, err = store.Update(func(st *state.State) error {
 		p := st.Step(s.ID)
 		p.MarkStarted(f.Now())
@@ -132,19 +132,20 @@ func Run(f *factory.Factory, opts *Options) error {
 			from, to = revealed+1, revealed+1
 		}
 		p.HintsRevealed = max(revealed, to)
+		revealedNow = p.HintsRevealed
 		return nil
 	})
 	if err != nil {
 		return err
 	}
 	if opts.JSON {
-		res := Result{Step: s.ID, Total: total, Revealed: to}
+		res := Result{Step: s.ID, Total: total, Revealed: revealedNow}
 		for i := from; i <= to; i++ {
 			res.Hints = append(res.Hints, Hint{Number: i, Text: s.Hints[i-1]})
 		}
 		return cmdutil.WriteJSON(f.IO.Out, res)
 	}
-	out, err := ui.Markdown(ui.HintMarkdown(s, from, to), f.IO)
+	out, err := ui.Markdown(ui.HintMarkdown(s, from, to, revealedNow), f.IO)
 	if err != nil {
 		return err
 	}

@@ -63,6 +63,26 @@ func Run(f *factory.Factory, opts *Options, env cluster.PreflightEnv) error {
 			return errors.New("nothing deleted")
 		}
 	}
+	if err := deleteCluster(f, opts, env); err != nil {
+		var nf *cluster.NotFoundError
+		if !opts.Purge || !errors.As(err, &nf) {
+			return err
+		}
+		// Already gone: the workspace can still be purged as asked.
+		fmt.Fprintf(f.IO.ErrOut, "%s\n", err)
+	}
+	if !opts.Purge {
+		fmt.Fprintf(f.IO.Out, "Your workspace stays in %s (dojo up reuses it; --purge deletes it).\n", ws)
+		return nil
+	}
+	if err := purge(ws); err != nil {
+		return err
+	}
+	fmt.Fprintf(f.IO.Out, "Deleted the workspace %s.\n", ws)
+	return nil
+}
+
+func deleteCluster(f *factory.Factory, opts *Options, env cluster.PreflightEnv) error {
 	rt, err := cluster.DetectRuntime(env.Host)
 	if err != nil {
 		return err
@@ -76,29 +96,33 @@ func Run(f *factory.Factory, opts *Options, env cluster.PreflightEnv) error {
 	if err != nil {
 		return err
 	}
+	if err := cluster.ForgetReady(cluster.DefaultStateDir(), opts.Name); err != nil {
+		fmt.Fprintf(f.IO.ErrOut, "warning: %v\n", err)
+	}
 	fmt.Fprintf(f.IO.Out, "Deleted the kind cluster %q and its kubeconfig entries.\n", opts.Name)
-	if !opts.Purge {
-		fmt.Fprintf(f.IO.Out, "Your workspace stays in %s (dojo up reuses it; --purge deletes it).\n", ws)
-		return nil
-	}
-	if err := purge(ws); err != nil {
-		return err
-	}
-	fmt.Fprintf(f.IO.Out, "Deleted the workspace %s.\n", ws)
 	return nil
 }
 
-// purge deletes the workspace, but only a directory that looks like one.
+// purge deletes the workspace, but only a directory dojo init made (it holds
+// .dojo and the workspace's charts), and never the home or root directory.
 func purge(ws string) error {
 	if _, err := os.Stat(ws); errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
-	for _, marker := range []string{".dojo", "charts"} {
-		if fi, err := os.Stat(filepath.Join(ws, marker)); err == nil && fi.IsDir() {
-			return os.RemoveAll(ws)
+	abs, err := filepath.Abs(ws)
+	if err != nil {
+		return err
+	}
+	home, _ := os.UserHomeDir()
+	if abs == filepath.Dir(abs) || (home != "" && abs == filepath.Clean(home)) {
+		return fmt.Errorf("refusing to delete %s: it is your home or the root directory, not a workspace; delete the workshop files by hand", abs)
+	}
+	for _, marker := range []string{".dojo", filepath.Join("charts", "consumer", "Chart.yaml")} {
+		if _, err := os.Stat(filepath.Join(abs, marker)); err != nil {
+			return fmt.Errorf("%s does not look like a dojo workspace (no %s): not deleting it", abs, marker)
 		}
 	}
-	return fmt.Errorf("%s does not look like a dojo workspace (no .dojo or charts directory): not deleting it", ws)
+	return os.RemoveAll(abs)
 }
 
 // confirm asks on stderr and reads a line from stdin; with no input to read

@@ -68,6 +68,10 @@ Install onto an existing cluster instead with --skip-cluster (with
 
 // Run brings the workshop up.
 func Run(cmd *cobra.Command, f *factory.Factory, opts *Options) error {
+	if opts.SkipCluster && opts.Context == "" && opts.Kubeconfig == "" {
+		// Never fall back to whatever the kubeconfig's current context is.
+		return cmdutil.Usagef("--skip-cluster installs onto a cluster you name: add --context NAME (and --kubeconfig FILE if it is not in $KUBECONFIG or ~/.kube/config)")
+	}
 	if opts.Timeout <= 0 {
 		return cmdutil.Usagef("--timeout must be positive, got %s", opts.Timeout)
 	}
@@ -92,6 +96,7 @@ func Run(cmd *cobra.Command, f *factory.Factory, opts *Options) error {
 		ChartRepo:  chartRepo,
 		Workspace:  ws,
 		Version:    f.Build.Version,
+		StateDir:   cluster.DefaultStateDir(),
 	}, deploy.UpEnv{
 		Preflight:    cluster.SystemPreflightEnv(f.Getenv),
 		Progress:     pr,
