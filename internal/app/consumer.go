@@ -465,10 +465,16 @@ func (c *Consumer) requeueOwn(ctx context.Context) (int64, error) {
 }
 
 // deregister removes the heartbeat and set entry on a clean stop, so nobody
-// has to wait for the TTL.
+// has to wait for the TTL. It stays registered while its processing list
+// still holds items (giving them back failed): recovery only looks at
+// registered consumers, so leaving would lose those items for good.
 func (c *Consumer) deregister() {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
+	if n, err := c.rdb.LLen(ctx, c.keys.processing).Result(); err != nil || n > 0 {
+		c.log.Warn("staying registered: unfinished items remain; another consumer recovers them once our heartbeat expires", "items", n, "err", err)
+		return
+	}
 	_, err := c.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.Del(ctx, c.keys.heartbeat)
 		p.SRem(ctx, c.keys.consumers, c.id)

@@ -39,6 +39,13 @@ func TestThreeConsumersDrain300ExactlyOnce(t *testing.T) {
 		runConsumer(t, s.Addr, book.logger(), nil),
 		runConsumer(t, s.Addr, book.logger(), nil),
 	}
+	// Publish once all three are registered, so each can take a share even
+	// on a busy machine.
+	rdb := client(t, s)
+	eventually(t, 10*time.Second, "3 consumers registered", func() (bool, string) {
+		n := rdb.SCard(context.Background(), "padok:consumers").Val()
+		return n == 3, fmt.Sprintf("%d registered", n)
+	})
 	for range 3 {
 		if _, err := p.Publish(context.Background(), 100); err != nil {
 			t.Fatal(err)
@@ -48,7 +55,6 @@ func TestThreeConsumersDrain300ExactlyOnce(t *testing.T) {
 		d, total := book.doneCount()
 		return total >= 300, fmt.Sprintf("%d done (%d distinct)", total, d)
 	})
-	rdb := client(t, s)
 	eventually(t, 5*time.Second, "queue and processing lists empty", func() (bool, string) {
 		n := rdb.LLen(context.Background(), "padok").Val()
 		l := leftovers(t, s)
