@@ -49,17 +49,19 @@ type tool struct {
 	install  string
 }
 
-var tools = []tool{
-	{"kubectl", []string{"version", "--client"}, true, "install it: https://kubernetes.io/docs/tasks/tools/"},
-	{"helm", []string{"version", "--short"}, true, "install Helm 4: https://helm.sh/docs/intro/install/"},
-	{"jq", []string{"--version"}, false, "install it (apt install jq, brew install jq): some steps pipe JSON through it"},
+func tools() []tool {
+	return []tool{
+		{"kubectl", []string{"version", "--client"}, true, "install it: https://kubernetes.io/docs/tasks/tools/"},
+		{"helm", []string{"version", "--short"}, true, "install Helm 4: https://helm.sh/docs/intro/install/"},
+		{"jq", []string{"--version"}, false, "install it (apt install jq, brew install jq): some steps pipe JSON through it"},
+	}
 }
 
 // Doctor runs the preflight checks, then looks for the tools the steps use
 // and whether producer.<domain> resolves to this machine.
 func Doctor(ctx context.Context, o DoctorOptions, env DoctorEnv) []Check {
 	checks := Preflight(PreflightOptions{Name: o.Name, Ports: o.Ports}, env.Preflight).Checks
-	for _, t := range tools {
+	for _, t := range tools() {
 		checks = append(checks, toolCheck(ctx, env, t))
 	}
 	return append(checks, dnsCheck(ctx, env, o.Domain))

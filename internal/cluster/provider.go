@@ -287,14 +287,16 @@ func titleRuntime(name string) string {
 }
 
 // notRunningMarkers are the runtimes' own lines for "the daemon is down".
-var notRunningMarkers = []string{
-	"Cannot connect to the Docker daemon",
-	"Is the docker daemon running",
-	"Cannot connect to Podman",
-	"unable to connect to Podman",
-	"error during connect",
-	"cannot access containerd socket",
-	"failed to dial",
+func notRunningMarkers() []string {
+	return []string{
+		"Cannot connect to the Docker daemon",
+		"Is the docker daemon running",
+		"Cannot connect to Podman",
+		"unable to connect to Podman",
+		"error during connect",
+		"cannot access containerd socket",
+		"failed to dial",
+	}
 }
 
 // explainRuntimeError turns kind's "command … failed with error: exit status
@@ -315,7 +317,7 @@ func explainRuntimeError(runtime string, err error) error {
 	}
 	for _, line := range strings.Split(string(re.Output), "\n") {
 		line = strings.TrimSpace(line)
-		for _, m := range notRunningMarkers {
+		for _, m := range notRunningMarkers() {
 			if strings.Contains(line, m) {
 				return &RuntimeNotRunningError{Runtime: runtime, Line: line, Err: err}
 			}

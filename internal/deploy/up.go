@@ -32,10 +32,8 @@ const (
 )
 
 // AppReleases are the releases `dojo deploy` accepts, in order.
-var appReleases = []string{ProducerRelease, ConsumerRelease}
-
 // AppReleases lists the releases `dojo deploy` accepts.
-func AppReleases() []string { return append([]string(nil), appReleases...) }
+func AppReleases() []string { return []string{ProducerRelease, ConsumerRelease} }
 
 // UpOptions are dojo up's inputs.
 type UpOptions struct {
@@ -193,7 +191,7 @@ func Up(ctx context.Context, o UpOptions, env UpEnv) (*UpResult, error) {
 	if redisErr == nil && imgErr == nil {
 		repo, tag := splitImage(res.Image)
 		imageVals := map[string]any{"repository": repo, "tag": tag}
-		for _, name := range appReleases {
+		for _, name := range AppReleases() {
 			vals := map[string]any{"image": imageVals}
 			if name == ProducerRelease {
 				vals["domain"] = o.Domain

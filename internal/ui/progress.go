@@ -44,7 +44,8 @@ type Task struct {
 	status  string
 }
 
-var spinnerFrames = []string{"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"}
+// spinnerFrames are the spinner's frames, one rune each.
+const spinnerFrames = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 
 // NewProgress writes to the streams' stderr.
 func NewProgress(s *IOStreams) *Progress {
@@ -193,7 +194,8 @@ func (p *Progress) redrawLocked() {
 	}
 	sort.Strings(names)
 	p.clearLocked()
-	frame := spinnerFrames[p.frame%len(spinnerFrames)]
+	frames := []rune(spinnerFrames)
+	frame := string(frames[p.frame%len(frames)])
 	fmt.Fprintf(p.w, "%s %s %s", p.styles.Accent.Render(frame), strings.Join(names, ", "), p.styles.Muted.Render(roundDuration(p.now().Sub(oldest))))
 	p.drawn = true
 }
