@@ -76,9 +76,13 @@ func toolCheck(ctx context.Context, env DoctorEnv, t tool) Check {
 		if t.required {
 			st = Fail
 		}
-		return Check{Name: t.name, Status: st, Message: t.name + " not found or not working", Fix: t.install}
+		return Check{Name: t.name, Status: st, Message: fmt.Sprintf("%s not found or not working (%s)", t.name, firstLineOf(err.Error())), Fix: t.install}
 	}
-	return Check{Name: t.name, Status: OK, Message: t.name + " " + versionOf(out)}
+	v := versionOf(out)
+	if t.name == "helm" && !strings.HasPrefix(strings.TrimPrefix(v, "v"), "4.") {
+		return Check{Name: t.name, Status: Warn, Message: "helm " + v + " found; the steps are written for Helm 4", Fix: t.install}
+	}
+	return Check{Name: t.name, Status: OK, Message: t.name + " " + v}
 }
 
 // versionOf picks the version out of a tool's output: "Client Version:
@@ -101,7 +105,11 @@ func dnsCheck(ctx context.Context, env DoctorEnv, domain string) Check {
 	defer cancel()
 	addrs, err := env.Resolve(ctx, host)
 	if err != nil || len(addrs) == 0 {
-		return Check{Name: name, Status: Warn, Message: host + " does not resolve",
+		why := "no address"
+		if err != nil {
+			why = firstLineOf(err.Error())
+		}
+		return Check{Name: name, Status: Warn, Message: host + " does not resolve (" + why + ")",
 			Fix: "use `dojo up --domain localhost` (*.localhost reaches this machine in curl and browsers)"}
 	}
 	for _, a := range addrs {
@@ -112,4 +120,9 @@ func dnsCheck(ctx context.Context, env DoctorEnv, domain string) Check {
 		}
 	}
 	return Check{Name: name, Status: OK, Message: fmt.Sprintf("%s resolves to %s", host, strings.Join(addrs, ", "))}
+}
+
+func firstLineOf(s string) string {
+	line, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
+	return line
 }

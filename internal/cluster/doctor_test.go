@@ -63,6 +63,14 @@ func TestDoctorToolsAndVersions(t *testing.T) {
 	if c["kubectl"].Status != Fail || c["helm"].Status != Fail {
 		t.Errorf("the steps need kubectl and helm: %+v %+v", c["kubectl"], c["helm"])
 	}
+	if !strings.Contains(c["kubectl"].Message, "(") {
+		t.Errorf("a missing tool's line should carry what was observed: %+v", c["kubectl"])
+	}
+	env = doctorEnv(nil, map[string]string{"kubectl": "Client Version: v1.37.2\n", "helm": "v3.22.0+gabc\n"})
+	c = byName(Doctor(context.Background(), DoctorOptions{}, env))
+	if c["helm"].Status != Warn || !strings.Contains(c["helm"].Message, "v3.22.0") || !strings.Contains(c["helm"].Message, "Helm 4") {
+		t.Errorf("helm 3 should be a warning naming the version found and the one expected: %+v", c["helm"])
+	}
 }
 
 func TestDoctorSuggestsLocalhostWhenTheDomainDoesNotReachThisMachine(t *testing.T) {
