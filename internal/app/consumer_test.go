@@ -223,23 +223,29 @@ func TestRedisRestartMidRun(t *testing.T) {
 func TestSIGTERMMidItemFinishesIt(t *testing.T) {
 	s := redistest.Start(t)
 	p, _ := newProducer(t, s.Addr, nil)
-	if _, err := p.Publish(context.Background(), 3); err != nil {
+	if _, err := p.Publish(context.Background(), 1); err != nil {
 		t.Fatal(err)
 	}
-	proc := startDojo(t, "app", "consumer", "--redis-addr", s.Addr, "--listen", freeAddr(t), "--work-time", "700ms")
+	// A 2 s item leaves a wide margin on a busy machine between "it arrived"
+	// and the signal landing while it is still in hand.
+	proc := startDojo(t, "app", "consumer", "--redis-addr", s.Addr, "--listen", freeAddr(t), "--work-time", "2s")
 	eventually(t, 10*time.Second, "an item arrived", func() (bool, string) {
 		a, _ := proc.items()
 		return len(a) == 1, fmt.Sprint(a)
 	})
+	// Two more wait in the queue: the stopping consumer must not take them.
+	if _, err := p.Publish(context.Background(), 2); err != nil {
+		t.Fatal(err)
+	}
 	if err := proc.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	code, took := proc.waitExit(t, 10*time.Second)
+	code, took := proc.waitExit(t, 15*time.Second)
 	if code != 0 {
 		t.Fatalf("exit code %d after SIGTERM, want 0", code)
 	}
-	if took > 5*time.Second {
-		t.Errorf("took %s to stop", took)
+	if took > 10*time.Second {
+		t.Errorf("took %s to stop (the item takes 2 s; Kubernetes' default grace period is 30 s)", took)
 	}
 	arrived, done := proc.items()
 	if len(arrived) != 1 || len(done) != 1 || arrived[0] != done[0] {
