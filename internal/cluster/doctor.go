@@ -7,6 +7,8 @@ import (
 	"os/exec"
 	"strings"
 	"time"
+
+	"github.com/kubedojo/dojo/internal/versions"
 )
 
 // DoctorOptions say what dojo doctor checks.
@@ -97,7 +99,7 @@ func versionOf(out string) string {
 
 func dnsCheck(ctx context.Context, env DoctorEnv, domain string) Check {
 	if domain == "" {
-		domain = "vcap.me"
+		domain = versions.DefaultDomain
 	}
 	host := "producer." + domain
 	name := "dns"

@@ -91,7 +91,7 @@ func Up(ctx context.Context, o UpOptions, env UpEnv) (*UpResult, error) {
 		o.Name = cluster.DefaultName
 	}
 	if o.Domain == "" {
-		o.Domain = "vcap.me"
+		o.Domain = versions.DefaultDomain
 	}
 	if o.Timeout == 0 {
 		o.Timeout = 10 * time.Minute

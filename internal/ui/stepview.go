@@ -120,8 +120,8 @@ func mark(st Styles, s StepStatus, tty bool) string {
 	}
 }
 
-// nextStep is the first step not passed yet (cleanup excluded), or 0.
-func nextStep(rows []StepRow) int {
+// NextStep is the first step not passed yet (cleanup excluded), or 0.
+func NextStep(rows []StepRow) int {
 	for _, r := range rows {
 		if r.Status != StatusPassed && r.Number != steps.CleanupNumber {
 			return r.Number
@@ -161,7 +161,7 @@ func RenderStepList(w io.Writer, rows []StepRow, st Styles, tty bool) {
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "%d of %d steps passed.", passedCount(rows), steps.LastStep)
-	if n := nextStep(rows); n > 0 {
+	if n := NextStep(rows); n > 0 {
 		fmt.Fprintf(w, " Next: %s\n", st.Code.Render(fmt.Sprintf("dojo step %d", n)))
 	} else {
 		fmt.Fprintf(w, " All done: %s tears the cluster down.\n", st.Code.Render("dojo teardown"))

@@ -32,6 +32,10 @@ var (
 		Version: "5.3.0", Release: "prometheus-adapter", Namespace: "prometheus"}
 )
 
+// DefaultDomain is the domain of the workshop's hostnames (producer.vcap.me,
+// prometheus.vcap.me): a public wildcard that resolves to 127.0.0.1.
+const DefaultDomain = "vcap.me"
+
 // Images the embedded charts run.
 const (
 	RedisImage = "redis:8.10.1-alpine"

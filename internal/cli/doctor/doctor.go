@@ -9,6 +9,7 @@ import (
 	"github.com/kubedojo/dojo/internal/cluster"
 	"github.com/kubedojo/dojo/internal/cmdutil"
 	"github.com/kubedojo/dojo/internal/factory"
+	"github.com/kubedojo/dojo/internal/versions"
 )
 
 // Options are the flags of `dojo doctor`.
@@ -36,7 +37,7 @@ producer.<domain> resolves to this machine. Each problem comes with its fix.`,
 		},
 	}
 	cmd.Flags().StringVar(&opts.Name, "name", cluster.DefaultName, "the kind cluster's name")
-	cmd.Flags().StringVar(&opts.Domain, "domain", "vcap.me", "the domain dojo up will use")
+	cmd.Flags().StringVar(&opts.Domain, "domain", versions.DefaultDomain, "the domain dojo up will use")
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the checks as JSON")
 	return cmd
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/kubedojo/dojo/internal/factory"
 	"github.com/kubedojo/dojo/internal/image"
 	"github.com/kubedojo/dojo/internal/ui"
+	"github.com/kubedojo/dojo/internal/versions"
 )
 
 // Options are the flags of `dojo up`.
@@ -55,7 +56,7 @@ Install onto an existing cluster instead with --skip-cluster (with
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&opts.Name, "name", cluster.DefaultName, "the kind cluster's name")
-	fl.StringVar(&opts.Domain, "domain", "vcap.me", "the producer answers on producer.<domain>")
+	fl.StringVar(&opts.Domain, "domain", versions.DefaultDomain, "the producer answers on producer.<domain>")
 	fl.StringVar(&opts.Image, "image", "", "the app image (repository:tag) instead of this dojo's")
 	fl.StringVar(&opts.Context, "context", "", "install onto this kubeconfig context instead of creating a kind cluster")
 	fl.StringVar(&opts.Kubeconfig, "kubeconfig", "", "the kubeconfig of --context/--skip-cluster (default $KUBECONFIG or ~/.kube/config)")
@@ -110,7 +111,7 @@ func Run(cmd *cobra.Command, f *factory.Factory, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	PrintNext(f.IO.Out, f.IO.Styles(), res)
+	PrintNext(f.IO.Out, f.IO.Styles(), res, nextStep(f))
 	return nil
 }
 
@@ -126,8 +127,24 @@ func PrintTimings(w io.Writer, ts []ui.Timing) {
 	}
 }
 
-// PrintNext tells the learner what they got and what to do next.
-func PrintNext(w io.Writer, st ui.Styles, r *deploy.UpResult) {
+// nextStep is where the learner goes after dojo up: the first step not yet
+// passed, from step 3 on (steps 1 and 2 are what dojo up just did), or 0 when
+// every step passed. Unreadable progress means a fresh start: step 3.
+func nextStep(f *factory.Factory) int {
+	cat, st, err := f.Progress()
+	if err != nil {
+		return 3
+	}
+	n := ui.NextStep(ui.Rows(cat, st, f.Now()))
+	if n == 0 {
+		return 0
+	}
+	return max(n, 3)
+}
+
+// PrintNext tells the learner what they got and what to do next (step next,
+// or all steps done when next is 0).
+func PrintNext(w io.Writer, st ui.Styles, r *deploy.UpResult, next int) {
 	fmt.Fprintln(w, st.Pass.Render("✓")+" "+st.Bold.Render("dojo is up")+st.Muted.Render(" (context "+r.Context+")"))
 	for _, rel := range r.Releases {
 		fmt.Fprintf(w, "  %-9s %s (revision %d)\n", rel.Release, rel.Action, rel.Revision)
@@ -150,5 +167,9 @@ func PrintNext(w io.Writer, st ui.Styles, r *deploy.UpResult) {
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Producer: "+st.Code.Render(r.ProducerURL))
 	fmt.Fprintln(w, "Try it:   "+st.Code.Render("curl -X POST "+r.ProducerURL+"/publish"))
-	fmt.Fprintln(w, "Next:     "+st.Code.Render("dojo step 3"))
+	if next == 0 {
+		fmt.Fprintln(w, "Next:     every step passed: "+st.Code.Render("dojo steps")+" shows them")
+		return
+	}
+	fmt.Fprintln(w, "Next:     "+st.Code.Render(fmt.Sprintf("dojo step %d", next)))
 }

@@ -87,13 +87,25 @@ func TestTeardownPurgeWithoutAnAnswerRefuses(t *testing.T) {
 }
 
 func TestPrintNext(t *testing.T) {
+	res := &deploy.UpResult{Context: "kind-dojo", ProducerURL: "http://producer.localhost",
+		Image: "ghcr.io/kubedojo/dojo:v1.0.0", Releases: []deploy.Result{{Release: "traefik", Action: deploy.Unchanged, Revision: 1}}}
 	var b strings.Builder
-	up.PrintNext(&b, ui.NewStyles(false), &deploy.UpResult{Context: "kind-dojo", ProducerURL: "http://producer.localhost",
-		Image: "ghcr.io/kubedojo/dojo:v1.0.0", Releases: []deploy.Result{{Release: "traefik", Action: deploy.Unchanged, Revision: 1}}})
+	up.PrintNext(&b, ui.NewStyles(false), res, 3)
 	for _, want := range []string{"dojo is up (context kind-dojo)", "traefik   unchanged (revision 1)",
 		"Producer: http://producer.localhost", "curl -X POST http://producer.localhost/publish", "Next:     dojo step 3"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("missing %q in:\n%s", want, b.String())
 		}
+	}
+	// A learner on step 7 who runs dojo up again is sent back to step 7.
+	b.Reset()
+	up.PrintNext(&b, ui.NewStyles(false), res, 7)
+	if !strings.Contains(b.String(), "Next:     dojo step 7") {
+		t.Errorf("next step 7 not suggested:\n%s", b.String())
+	}
+	b.Reset()
+	up.PrintNext(&b, ui.NewStyles(false), res, 0)
+	if !strings.Contains(b.String(), "every step passed") {
+		t.Errorf("all-done case:\n%s", b.String())
 	}
 }
