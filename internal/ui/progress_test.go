@@ -90,3 +90,37 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// On a terminal the spinner moves while a task runs: its line is redrawn
+// with the next frame on every tick, so a learner sees that dojo is alive.
+func TestProgressSpinnerAdvances(t *testing.T) {
+	var buf syncBuffer
+	p := newProgress(&buf, true, NewStyles(false), time.Now)
+	task := p.Start("Installing redis")
+	defer p.Close()
+	frames := []rune(spinnerFrames)
+	// The first draw shows frame 0; wait (bounded) for frames 1 and 2 to be
+	// drawn after it, in that order.
+	want := []string{string(frames[0]) + " Installing redis", string(frames[1]) + " Installing redis", string(frames[2]) + " Installing redis"}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		out := buf.String()
+		pos, ok := 0, true
+		for _, w := range want {
+			i := strings.Index(out[pos:], w)
+			if i < 0 {
+				ok = false
+				break
+			}
+			pos += i + len(w)
+		}
+		if ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the spinner did not advance through %q within 10s; drawn:\n%q", want, out)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	task.Done(nil)
+}
