@@ -247,6 +247,21 @@ func TestCorruptStateIsReportedAndBackedUp(t *testing.T) {
 	if !strings.Contains(r.out, "Hint 1 of 3") {
 		t.Fatalf("the hint was not shown after the warning: %q", r.out)
 	}
+	// The damaged file itself is kept, byte for byte, in the backup the
+	// warning names, and a fresh progress file replaced it.
+	backups, _ := filepath.Glob(filepath.Join(s.ws, ".dojo", "state.json.corrupt.*.bak"))
+	if len(backups) != 1 {
+		t.Fatalf("backups of the damaged state: %v, want exactly one state.json.corrupt.<time>.bak", backups)
+	}
+	if data, err := os.ReadFile(backups[0]); err != nil || string(data) != "{nope" {
+		t.Fatalf("backup %s holds %q (%v), want the damaged file's bytes %q", backups[0], data, err, "{nope")
+	}
+	if !strings.Contains(r.errOut, filepath.Base(backups[0])) {
+		t.Errorf("the warning does not name the backup %s: %q", filepath.Base(backups[0]), r.errOut)
+	}
+	if data, err := os.ReadFile(filepath.Join(s.ws, ".dojo", "state.json")); err != nil || !strings.Contains(string(data), `"version"`) {
+		t.Errorf("no fresh state.json after the backup: %q (%v)", data, err)
+	}
 }
 
 func TestInitThenEditThenInitKeepsEdit(t *testing.T) {
