@@ -51,49 +51,49 @@ func startCutProxy(t *testing.T, target string) *cutProxy {
 			wg.Add(2)
 			go func() { // consumer → Redis
 				defer wg.Done()
-				buf := make([]byte, 32<<10)
-				for {
-					n, err := c.Read(buf)
-					if n > 0 {
-						if bytes.Contains(bytes.ToUpper(buf[:n]), []byte("BLMOVE")) {
-							sawBLMOVE.Store(true)
-						}
-						if _, werr := s.Write(buf[:n]); werr != nil {
-							break
-						}
+				relay(s, c, func(b []byte) bool {
+					if bytes.Contains(bytes.ToUpper(b), []byte("BLMOVE")) {
+						sawBLMOVE.Store(true)
 					}
-					if err != nil {
-						break
-					}
-				}
-				s.Close()
-				c.Close()
+					return true
+				})
 			}()
 			go func() { // Redis → consumer
 				defer wg.Done()
-				buf := make([]byte, 32<<10)
-				for {
-					n, err := s.Read(buf)
-					if n > 0 {
-						item := buf[0] == '$' && !bytes.HasPrefix(buf[:n], []byte("$-1"))
-						if item && sawBLMOVE.Load() && p.armed.CompareAndSwap(true, false) {
-							p.cut.Store(true)
-							break // the reply is lost
-						}
-						if _, werr := c.Write(buf[:n]); werr != nil {
-							break
-						}
+				relay(c, s, func(b []byte) bool {
+					item := b[0] == '$' && !bytes.HasPrefix(b, []byte("$-1"))
+					if item && sawBLMOVE.Load() && p.armed.CompareAndSwap(true, false) {
+						p.cut.Store(true)
+						return false // the reply is lost
 					}
-					if err != nil {
-						break
-					}
-				}
-				s.Close()
-				c.Close()
+					return true
+				})
 			}()
 		}
 	}()
 	return p
+}
+
+// relay copies src to dst chunk by chunk while forward says so, then closes
+// both connections.
+func relay(dst, src net.Conn, forward func([]byte) bool) {
+	defer dst.Close()
+	defer src.Close()
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 {
+			if !forward(buf[:n]) {
+				return
+			}
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
 }
 
 // docs/app.md: after a Redis error the consumer moves what its processing
