@@ -4,7 +4,7 @@ TEST_PREREQS += test-deps
 
 .PHONY: test-deps app-test app-bench release-check
 
-# Debian packages the tests run for real: redis-server, and for the lab etcd,
+# Debian packages the tests run for real: redis-server, the docker client, and for the lab etcd,
 # prometheus, the redis exporter, iproute2 and unshare.
 test-deps:
 	bash scripts/install-test-deps.sh

@@ -8,6 +8,7 @@ set -euo pipefail
 
 TABLE='
 redis-server      redis-server
+docker            docker.io
 etcd              etcd-server
 prometheus        prometheus
 prometheus-redis-exporter prometheus-redis-exporter

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,6 +14,7 @@ import (
 	"github.com/kubedojo/dojo/internal/cli/up"
 	"github.com/kubedojo/dojo/internal/deploy"
 	"github.com/kubedojo/dojo/internal/factory"
+	"github.com/kubedojo/dojo/internal/testutil/dockertest"
 	"github.com/kubedojo/dojo/internal/ui"
 )
 
@@ -27,16 +27,11 @@ func run(t *testing.T, env map[string]string, args ...string) (int, string, stri
 	return code, out.String(), errOut.String()
 }
 
-// TestUpWithoutDockerDaemon runs `dojo up` on this machine, which has the
-// docker client and no daemon: one clear error line, nothing created, no
-// workspace written.
+// TestUpWithoutDockerDaemon runs `dojo up` with the real docker client pointed
+// at a socket nobody listens on (so a daemon on the machine changes nothing):
+// one clear error line, nothing created, no workspace written.
 func TestUpWithoutDockerDaemon(t *testing.T) {
-	if _, err := exec.LookPath("docker"); err != nil {
-		t.Skip("no docker client here")
-	}
-	if exec.Command("docker", "info").Run() == nil {
-		t.Skip("a Docker daemon runs here: dojo up would create a cluster")
-	}
+	dockertest.DeadDaemon(t)
 	ws := filepath.Join(t.TempDir(), "ws")
 	code, out, errOut := run(t, map[string]string{"DOJO_WORKSPACE": ws}, "up", "--timings")
 	if code != 1 {
