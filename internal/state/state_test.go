@@ -186,3 +186,60 @@ func TestLoadOnlyReads(t *testing.T) {
 		t.Fatalf("read-only loads wrote backups: %v", backups)
 	}
 }
+
+// The warning says why the file could not be read: the JSON error, or that it
+// has no version (valid JSON without one is not progress either).
+func TestUnreadableReasonIsNamed(t *testing.T) {
+	for _, tc := range []struct{ data, want string }{
+		{`{"steps": {}}`, "it has no version"},
+		{`{"version": 1, "steps": [`, "unexpected end of JSON input"},
+	} {
+		s := NewStore(t.TempDir(), fixed)
+		var warned []string
+		s.Warn = func(m string) { warned = append(warned, m) }
+		os.MkdirAll(filepath.Dir(s.Path()), 0o755)
+		os.WriteFile(s.Path(), []byte(tc.data), 0o644)
+		if _, err := s.Load(); err != nil {
+			t.Fatalf("%s: Load: %v", tc.data, err)
+		}
+		if len(warned) != 1 || !strings.Contains(warned[0], "("+tc.want+")") {
+			t.Fatalf("%s: warnings = %q; want the reason %q", tc.data, warned, tc.want)
+		}
+	}
+}
+
+// Backups of the same moment are numbered <stamp>.bak, <stamp>-1.bak,
+// <stamp>-2.bak: none replaces another, each holds its own bytes.
+func TestBackupFileNumbersSameStampBackups(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "values.yaml")
+	var names []string
+	for i := 0; i < 3; i++ {
+		n, err := BackupFile(p, []byte{byte('a' + i)}, "20261202T101010")
+		if err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, filepath.Base(n))
+		if data, _ := os.ReadFile(n); string(data) != string(rune('a'+i)) {
+			t.Fatalf("%s holds %q", n, data)
+		}
+	}
+	want := []string{"values.yaml.20261202T101010.bak", "values.yaml.20261202T101010-1.bak", "values.yaml.20261202T101010-2.bak"}
+	if strings.Join(names, " ") != strings.Join(want, " ") {
+		t.Fatalf("backup names = %q, want %q", names, want)
+	}
+}
+
+// A rename that fails is an error, and leaves no temp file behind.
+func TestWriteFileAtomicReportsAFailedRename(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "state.json")
+	// A directory with something in it cannot be replaced by a file.
+	os.MkdirAll(filepath.Join(target, "x"), 0o755)
+	if err := WriteFileAtomic(target, []byte("{}"), 0o644); err == nil {
+		t.Fatal("WriteFileAtomic over a non-empty directory returned nil")
+	}
+	left, _ := filepath.Glob(filepath.Join(dir, ".state.json.tmp-*"))
+	if len(left) != 0 {
+		t.Fatalf("temp files left behind: %v", left)
+	}
+}

@@ -63,3 +63,34 @@ func streamPair(t *testing.T, tty bool) *os.File {
 	t.Cleanup(func() { r.Close(); w.Close() })
 	return w
 }
+
+// The width comes from the terminal when it reports one; a terminal that
+// reports 0 columns, or a pipe, gets 80.
+func TestSystemWidthFromTerminal(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		cols uint16 // 0: leave the pseudo-terminal's size unset
+		tty  bool
+		want int
+	}{
+		{"terminal of 123 columns", 123, true, 123},
+		{"terminal without a size", 0, true, 80},
+		{"pipe", 0, false, 80},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			out := streamPair(t, c.tty)
+			if c.cols > 0 {
+				if err := pty.Setsize(out, &pty.Winsize{Rows: 40, Cols: c.cols}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			old := os.Stdout
+			os.Stdout = out
+			s := System(func(string) string { return "" })
+			os.Stdout = old
+			if s.Width() != c.want {
+				t.Fatalf("Width() = %d, want %d", s.Width(), c.want)
+			}
+		})
+	}
+}

@@ -124,3 +124,55 @@ func TestProgressSpinnerAdvances(t *testing.T) {
 	}
 	task.Done(nil)
 }
+
+// On a terminal: a finished task's line is followed by the spinner line of
+// the tasks still running; once the last one is done the spinner is gone for
+// good (nothing is drawn after the final line); a status shows beside its
+// task; a message printed while nothing runs is just that line.
+func TestProgressOnTerminalRedrawsAndStops(t *testing.T) {
+	var buf syncBuffer
+	c := &tick{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	p := newProgress(&buf, true, NewStyles(false), c.now)
+	a := p.Start("Installing traefik")
+	b := p.Start("Installing redis")
+	b.Status("waiting for redis-master")
+	if out := buf.String(); !strings.Contains(out, "Installing redis: waiting for redis-master, Installing traefik") {
+		t.Fatalf("the status is not beside its task:\n%q", out)
+	}
+	b.Done(nil)
+	out := buf.String()
+	after := out[strings.Index(out, "✓ Installing redis"):]
+	if !strings.Contains(after, "\n") || !strings.Contains(after[strings.Index(after, "\n"):], "Installing traefik") {
+		t.Fatalf("the running task's spinner line was not redrawn after the finished one:\n%q", after)
+	}
+	a.Done(nil)
+	time.Sleep(250 * time.Millisecond) // two ticks of an animation that must have stopped
+	out = buf.String()
+	if !strings.HasSuffix(out, "\n") {
+		t.Fatalf("something was drawn after the last task finished: %q", out[max(0, len(out)-60):])
+	}
+	p.mu.Lock()
+	stopped := p.stop == nil
+	p.mu.Unlock()
+	if !stopped {
+		t.Fatal("the animation still runs with no task left")
+	}
+	n := len(out)
+	p.Println("all done")
+	if got := buf.String()[n:]; got != "all done\n" {
+		t.Fatalf("Println with nothing running wrote %q, want only the line", got)
+	}
+	p.Close()
+}
+
+func TestRoundDuration(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		250*time.Millisecond + 400*time.Microsecond: "250ms",
+		1260 * time.Millisecond:                     "1.3s",
+		61*time.Second + 449*time.Millisecond:       "1m1.4s",
+	} {
+		if got := roundDuration(d); got != want {
+			t.Errorf("roundDuration(%v) = %q, want %q", d, got, want)
+		}
+	}
+}

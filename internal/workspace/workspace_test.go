@@ -102,3 +102,20 @@ func TestInitUnwritable(t *testing.T) {
 		t.Fatalf("Init under a file = %v; want the path and the fix", err)
 	}
 }
+
+// A workspace file that cannot be read (here a directory stands where the
+// file should be) stops Init with an error naming it; nothing is replaced.
+func TestInitUnreadableFileIsAnError(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "ws")
+	blocker := filepath.Join(dir, "values", "prometheus.yaml")
+	if err := os.MkdirAll(filepath.Join(blocker, "mine"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Init(dir, src(), Options{Reset: true, Now: func() time.Time { return t0 }})
+	if err == nil || !strings.Contains(err.Error(), "reading "+blocker) {
+		t.Fatalf("Init over an unreadable file: %v; want an error naming %s", err, blocker)
+	}
+	if _, err := os.Stat(filepath.Join(blocker, "mine")); err != nil {
+		t.Fatalf("the learner's directory was touched: %v", err)
+	}
+}
