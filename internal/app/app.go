@@ -24,12 +24,14 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/redis/go-redis/v9/maintnotifications"
+
+	"github.com/kubedojo/dojo/internal/workshop"
 )
 
 // Defaults shared by the producer and the consumer (and their flags).
 const (
-	DefaultRedisAddr    = "redis-master:6379"
-	DefaultQueue        = "padok"
+	DefaultRedisAddr    = workshop.RedisAddr
+	DefaultQueue        = workshop.Queue
 	DefaultListen       = ":8080"
 	DefaultWorkTime     = time.Second
 	DefaultHeartbeatTTL = 10 * time.Second

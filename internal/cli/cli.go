@@ -46,11 +46,7 @@ func Run(ctx context.Context, f *factory.Factory, args []string) int {
 	if err == nil {
 		return cmdutil.ExitOK
 	}
-	var silent *cmdutil.SilentError
-	switch {
-	case errors.Is(err, cmdutil.ErrCheckFailed):
-	case errors.As(err, &silent):
-	default:
+	if !errors.Is(err, cmdutil.ErrCheckFailed) { // a failed check has printed its results
 		st := f.IO.ErrStyles()
 		fmt.Fprintf(f.IO.ErrOut, "%s %s\n", st.Fail.Render("error:"), err)
 	}

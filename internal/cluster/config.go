@@ -11,10 +11,8 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/kubedojo/dojo/internal/versions"
+	"github.com/kubedojo/dojo/internal/workshop"
 )
-
-// DefaultName is the cluster name dojo uses unless --name says otherwise.
-const DefaultName = "dojo"
 
 // OwnerLabel is the node label dojo puts on every cluster it creates; its
 // value is the cluster name. Teardown refuses clusters without it.
@@ -40,7 +38,7 @@ controllerManager:
 
 // ConfigOptions shape the generated kind configuration.
 type ConfigOptions struct {
-	Name      string // cluster name (DefaultName when empty)
+	Name      string // cluster name (workshop.ClusterName when empty)
 	NodeImage string // versions.NodeImage when empty
 	HTTPPort  int32  // host port mapped to the node's 80 (80 when 0)
 	HTTPSPort int32  // host port mapped to the node's 443 (443 when 0)
@@ -52,7 +50,7 @@ type ConfigOptions struct {
 // Every call returns a fresh value (kind mutates the one it is given).
 func Config(o ConfigOptions) *v1alpha4.Cluster {
 	if o.Name == "" {
-		o.Name = DefaultName
+		o.Name = workshop.ClusterName
 	}
 	if o.NodeImage == "" {
 		o.NodeImage = versions.NodeImage

@@ -9,6 +9,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/kubedojo/dojo/internal/versions"
+	"github.com/kubedojo/dojo/internal/workshop"
 )
 
 func TestConfigDecodesStrictlyIntoKindV1Alpha4AndRoundTrips(t *testing.T) {
@@ -31,7 +32,7 @@ func TestConfigDecodesStrictlyIntoKindV1Alpha4AndRoundTrips(t *testing.T) {
 		t.Fatalf("re-encoding differs:\n%s\n---\n%s", raw, again)
 	}
 
-	if got.Kind != "Cluster" || got.APIVersion != "kind.x-k8s.io/v1alpha4" || got.Name != DefaultName {
+	if got.Kind != "Cluster" || got.APIVersion != "kind.x-k8s.io/v1alpha4" || got.Name != workshop.ClusterName {
 		t.Fatalf("type/name: %+v", got.TypeMeta)
 	}
 	if len(got.Nodes) != 1 {
@@ -41,7 +42,7 @@ func TestConfigDecodesStrictlyIntoKindV1Alpha4AndRoundTrips(t *testing.T) {
 	if n.Role != v1alpha4.ControlPlaneRole || n.Image != versions.NodeImage {
 		t.Fatalf("node role/image = %s %s", n.Role, n.Image)
 	}
-	if n.Labels["ingress-ready"] != "true" || n.Labels[OwnerLabel] != DefaultName {
+	if n.Labels["ingress-ready"] != "true" || n.Labels[OwnerLabel] != workshop.ClusterName {
 		t.Fatalf("node labels = %v", n.Labels)
 	}
 	ports := map[int32]int32{}

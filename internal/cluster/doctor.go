@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kubedojo/dojo/internal/versions"
+	"github.com/kubedojo/dojo/internal/workshop"
 )
 
 // DoctorOptions say what dojo doctor checks.
@@ -78,7 +78,7 @@ func toolCheck(ctx context.Context, env DoctorEnv, t tool) Check {
 		if t.required {
 			st = Fail
 		}
-		return Check{Name: t.name, Status: st, Message: fmt.Sprintf("%s not found or not working (%s)", t.name, firstLineOf(err.Error())), Fix: t.install}
+		return Check{Name: t.name, Status: st, Message: fmt.Sprintf("%s not found or not working (%s)", t.name, FirstLine(err)), Fix: t.install}
 	}
 	v := versionOf(out)
 	if t.name == "helm" && !strings.HasPrefix(strings.TrimPrefix(v, "v"), "4.") {
@@ -99,7 +99,7 @@ func versionOf(out string) string {
 
 func dnsCheck(ctx context.Context, env DoctorEnv, domain string) Check {
 	if domain == "" {
-		domain = versions.DefaultDomain
+		domain = workshop.Domain
 	}
 	host := "producer." + domain
 	name := "dns"
@@ -109,7 +109,7 @@ func dnsCheck(ctx context.Context, env DoctorEnv, domain string) Check {
 	if err != nil || len(addrs) == 0 {
 		why := "no address"
 		if err != nil {
-			why = firstLineOf(err.Error())
+			why = FirstLine(err)
 		}
 		return Check{Name: name, Status: Warn, Message: host + " does not resolve (" + why + ")",
 			Fix: "use `dojo up --domain localhost` (*.localhost reaches this machine in curl and browsers)"}
@@ -124,7 +124,8 @@ func dnsCheck(ctx context.Context, env DoctorEnv, domain string) Check {
 	return Check{Name: name, Status: OK, Message: fmt.Sprintf("%s resolves to %s", host, strings.Join(addrs, ", "))}
 }
 
-func firstLineOf(s string) string {
-	line, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
+// FirstLine is the first line of err's message, for a one-line status.
+func FirstLine(err error) string {
+	line, _, _ := strings.Cut(strings.TrimSpace(err.Error()), "\n")
 	return line
 }

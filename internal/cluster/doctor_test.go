@@ -11,7 +11,7 @@ import (
 // doctorEnv never resolves a name outside and runs no tool: both are
 // stand-ins.
 func doctorEnv(addrs map[string][]string, tools map[string]string) DoctorEnv {
-	p := newStandIn()
+	p := NewStandIn()
 	return DoctorEnv{
 		Preflight: PreflightEnv{Host: fakeHost(map[string]string{"docker": "Docker version 27"}),
 			NewProvider: func(Runtime) Provider { return p }, Ports: freePorts},

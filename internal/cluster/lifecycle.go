@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/kubedojo/dojo/internal/workshop"
 )
 
 // CreateWait is how long kind waits for the control plane after creating it.
@@ -18,7 +20,7 @@ const CreateWait = 2 * time.Minute
 // (it carries OwnerLabel) and recreates (see Recreate).
 func Create(ctx context.Context, p Provider, o ConfigOptions) error {
 	if o.Name == "" {
-		o.Name = DefaultName
+		o.Name = workshop.ClusterName
 	}
 	raw, err := RenderConfig(o)
 	if err != nil {
@@ -88,7 +90,7 @@ func CheckOwned(p Provider, name string) error {
 // not create.
 func Teardown(p Provider, name string) error {
 	if name == "" {
-		name = DefaultName
+		name = workshop.ClusterName
 	}
 	if err := CheckOwned(p, name); err != nil {
 		return err

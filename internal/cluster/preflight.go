@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/kubedojo/dojo/internal/workshop"
 )
 
 // Status is a check's verdict.
@@ -99,7 +101,7 @@ func (e *PreflightError) Error() string { return strings.Join(e.Lines, "\n") }
 // converges and the ports are the cluster's own), the host ports, memory.
 func Preflight(o PreflightOptions, env PreflightEnv) *Report {
 	if o.Name == "" {
-		o.Name = DefaultName
+		o.Name = workshop.ClusterName
 	}
 	if o.Ports == nil {
 		o.Ports = []int{80, 443}

@@ -114,7 +114,7 @@ func TestPreflightPortInUseNamesPortAndProcess(t *testing.T) {
 	}
 	t.Logf("owner: %q", u.Process)
 
-	p := newStandIn()
+	p := NewStandIn()
 	env := PreflightEnv{Host: fakeHost(map[string]string{"docker": "Docker version 27"}),
 		NewProvider: func(Runtime) Provider { return p }, Ports: SystemPorts}
 	err = Preflight(PreflightOptions{Ports: []int{port}}, env).Err()
@@ -129,7 +129,7 @@ func TestPreflightPortInUseNamesPortAndProcess(t *testing.T) {
 }
 
 func TestPreflightExistingClusterConvergesAndSkipsPorts(t *testing.T) {
-	p := newStandIn()
+	p := NewStandIn()
 	if err := Create(context.Background(), p, ConfigOptions{Name: "dojo"}); err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +151,7 @@ func TestPreflightExistingClusterConvergesAndSkipsPorts(t *testing.T) {
 }
 
 func TestPreflightMemoryWarns(t *testing.T) {
-	p := newStandIn()
+	p := NewStandIn()
 	env := PreflightEnv{Host: fakeHost(map[string]string{"docker": "Docker version 27"}),
 		NewProvider: func(Runtime) Provider { return p }, Ports: freePorts,
 		MemTotal: func() (uint64, bool) { return 2 << 30, true }}
@@ -169,8 +169,8 @@ func TestPreflightMemoryWarns(t *testing.T) {
 }
 
 func TestTeardownRefusesAnotherCluster(t *testing.T) {
-	p := newStandIn()
-	p.clusters["work"] = map[string]string{"team": "platform"} // not dojo's
+	p := NewStandIn()
+	p.Add("work", map[string]string{"team": "platform"}) // not dojo's
 	if err := Create(context.Background(), p, ConfigOptions{Name: "dojo"}); err != nil {
 		t.Fatal(err)
 	}
@@ -185,31 +185,31 @@ func TestTeardownRefusesAnotherCluster(t *testing.T) {
 		t.Fatalf("teardown of a missing cluster: %v", err)
 	}
 	// A cluster whose owner label names another cluster is not this one.
-	p.clusters["copy"] = map[string]string{OwnerLabel: "dojo"}
+	p.Add("copy", map[string]string{OwnerLabel: "dojo"})
 	if err := Teardown(p, "copy"); !errors.As(err, &notOwned) {
 		t.Fatalf("mislabelled cluster: %v", err)
 	}
-	if len(p.deleted) != 0 {
-		t.Fatalf("deleted %v", p.deleted)
+	if len(p.Deleted()) != 0 {
+		t.Fatalf("deleted %v", p.Deleted())
 	}
 	if err := Teardown(p, "dojo"); err != nil {
 		t.Fatal(err)
 	}
-	if fmt.Sprint(p.deleted) != "[dojo]" {
-		t.Fatalf("deleted %v, want only dojo", p.deleted)
+	if fmt.Sprint(p.Deleted()) != "[dojo]" {
+		t.Fatalf("deleted %v, want only dojo", p.Deleted())
 	}
 }
 
 func TestRecreateReplacesOnlyADojoCluster(t *testing.T) {
-	p := newStandIn()
-	p.clusters["dojo"] = map[string]string{OwnerLabel: "dojo"} // a half-made dojo cluster
+	p := NewStandIn()
+	p.Add("dojo", map[string]string{OwnerLabel: "dojo"}) // a half-made dojo cluster
 	if err := Recreate(context.Background(), p, ConfigOptions{Name: "dojo"}); err != nil {
 		t.Fatal(err)
 	}
-	if fmt.Sprint(p.deleted, p.created) != "[dojo] [dojo]" {
-		t.Fatalf("deleted %v created %v", p.deleted, p.created)
+	if fmt.Sprint(p.Deleted(), p.Created()) != "[dojo] [dojo]" {
+		t.Fatalf("deleted %v created %v", p.Deleted(), p.Created())
 	}
-	p.clusters["mine"] = map[string]string{}
+	p.Add("mine", map[string]string{})
 	if err := Recreate(context.Background(), p, ConfigOptions{Name: "mine"}); err == nil {
 		t.Fatal("recreated a cluster dojo did not make")
 	}
@@ -218,7 +218,8 @@ func TestRecreateReplacesOnlyADojoCluster(t *testing.T) {
 func TestCreateReturnsOnCancel(t *testing.T) {
 	block := make(chan struct{})
 	defer close(block)
-	p := &blockingProvider{standIn: newStandIn(), block: block}
+	p := NewStandIn()
+	p.Block = block
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if err := Create(ctx, p, ConfigOptions{}); !errors.Is(err, context.Canceled) {

@@ -38,13 +38,6 @@ func NoArgs(cmd *cobra.Command, args []string) error {
 // The results were already printed; it exits 3 with no further message.
 var ErrCheckFailed = errors.New("a check ran and failed")
 
-// SilentError exits with the wrapped error's code but prints nothing more:
-// the command has already said what went wrong.
-type SilentError struct{ Err error }
-
-func (e *SilentError) Error() string { return e.Err.Error() }
-func (e *SilentError) Unwrap() error { return e.Err }
-
 // ExitCode maps an error to the process exit code.
 func ExitCode(err error) int {
 	var ue *UsageError

@@ -157,9 +157,6 @@ func (d *Deployer) contextName() string {
 	return d.access.Context()
 }
 
-// Access is the cluster this Deployer applies to.
-func (d *Deployer) Access() *kube.Access { return d.access }
-
 // configuration is a FRESH Helm configuration for one release: Helm caches
 // the cluster's capabilities per Configuration, so a shared one would miss
 // CRDs installed by an earlier release.

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -18,22 +17,9 @@ import (
 	"github.com/kubedojo/dojo/internal/kube"
 	"github.com/kubedojo/dojo/internal/ui"
 	"github.com/kubedojo/dojo/internal/versions"
+	"github.com/kubedojo/dojo/internal/workshop"
 	"github.com/kubedojo/dojo/internal/workspace"
 )
-
-// AppNamespace is where Redis, the producer and the consumer run.
-const AppNamespace = "default"
-
-// Release names of the platform dojo up installs.
-const (
-	RedisRelease    = "redis"
-	ProducerRelease = "producer"
-	ConsumerRelease = "consumer"
-)
-
-// AppReleases are the releases `dojo deploy` accepts, in order.
-// AppReleases lists the releases `dojo deploy` accepts.
-func AppReleases() []string { return []string{ProducerRelease, ConsumerRelease} }
 
 // UpOptions are dojo up's inputs.
 type UpOptions struct {
@@ -71,7 +57,6 @@ type UpEnv struct {
 // UpResult is what Up did.
 type UpResult struct {
 	Cluster     string
-	Created     bool
 	Context     string
 	Domain      string
 	ProducerURL string
@@ -88,10 +73,10 @@ type UpResult struct {
 // and a run interrupted anywhere is completed by the next one.
 func Up(ctx context.Context, o UpOptions, env UpEnv) (*UpResult, error) {
 	if o.Name == "" {
-		o.Name = cluster.DefaultName
+		o.Name = workshop.ClusterName
 	}
 	if o.Domain == "" {
-		o.Domain = versions.DefaultDomain
+		o.Domain = workshop.Domain
 	}
 	if o.Timeout == 0 {
 		o.Timeout = 10 * time.Minute
@@ -131,7 +116,7 @@ func Up(ctx context.Context, o UpOptions, env UpEnv) (*UpResult, error) {
 	}
 	res.Workspace = wsRes
 
-	traefikValues, err := embeddedValues(env.Embedded, "platform/traefik-values.yaml")
+	traefikValues, err := embeddedValues(env.Embedded, workshop.TraefikValues)
 	if err != nil {
 		return res, err
 	}
@@ -177,8 +162,8 @@ func Up(ctx context.Context, o UpOptions, env UpEnv) (*UpResult, error) {
 	var redisErr, imgErr error
 	go func() {
 		defer first.Done()
-		redisErr = apply(Release{Name: RedisRelease, Namespace: AppNamespace,
-			Source: Source{FS: env.Embedded, Path: "workspace/charts/redis"}})
+		redisErr = apply(Release{Name: workshop.RedisRelease, Namespace: workshop.AppNamespace,
+			Source: Source{FS: env.Embedded, Path: workshop.RedisChart}})
 	}()
 	go func() {
 		defer first.Done()
@@ -191,13 +176,13 @@ func Up(ctx context.Context, o UpOptions, env UpEnv) (*UpResult, error) {
 	if redisErr == nil && imgErr == nil {
 		repo, tag := splitImage(res.Image)
 		imageVals := map[string]any{"repository": repo, "tag": tag}
-		for _, name := range AppReleases() {
+		for _, name := range workshop.AppReleases() {
 			vals := map[string]any{"image": imageVals}
-			if name == ProducerRelease {
+			if name == workshop.ProducerRelease {
 				vals["domain"] = o.Domain
 			}
-			rel := Release{Name: name, Namespace: AppNamespace,
-				Source: Source{Dir: filepath.Join(o.Workspace, "charts", name)}, Values: vals}
+			rel := Release{Name: name, Namespace: workshop.AppNamespace,
+				Source: Source{Dir: workshop.AppChartDir(o.Workspace, name)}, Values: vals}
 			wg.Add(1)
 			go func() { defer wg.Done(); _ = apply(rel) }()
 		}
@@ -251,7 +236,6 @@ func upKind(ctx context.Context, o UpOptions, env UpEnv, res *UpResult) (cluster
 			if err := cluster.Create(ctx, p, cfg); err != nil {
 				return nil, err
 			}
-			res.Created = true
 		}
 		a, err := kindAccess(ctx, p, o.Name)
 		if err != nil && rep.Exists && ctx.Err() == nil {
@@ -259,15 +243,14 @@ func upKind(ctx context.Context, o UpOptions, env UpEnv, res *UpResult) (cluster
 				// It was complete once: it holds the learner's work. Say what
 				// was seen and let them choose; never recreate it silently.
 				return nil, fmt.Errorf("cluster %q exists but does not answer (%s). If Docker restarted, start its node (`docker start %s-control-plane`) and run dojo up again; to start over, `dojo teardown` then `dojo up` (what you installed in it is lost)",
-					o.Name, firstLine(err.Error()), o.Name)
+					o.Name, cluster.FirstLine(err), o.Name)
 			}
 			// Never complete: a create interrupted by Ctrl-C. dojo made it,
 			// so make it anew.
-			t.Status("not answering (" + firstLine(err.Error()) + "): recreating")
+			t.Status("not answering (" + cluster.FirstLine(err) + "): recreating")
 			if rerr := cluster.Recreate(ctx, p, cfg); rerr != nil {
 				return nil, fmt.Errorf("cluster %q exists but does not answer (%v), and recreating it failed: %w", o.Name, err, rerr)
 			}
-			res.Created = true
 			a, err = kindAccess(ctx, p, o.Name)
 		}
 		if err == nil {
@@ -283,7 +266,7 @@ func kindAccess(ctx context.Context, p cluster.Provider, name string) (*kube.Acc
 	if err != nil {
 		return nil, err
 	}
-	a, err := kube.FromKubeconfig([]byte(kc), kube.KindContext(name))
+	a, err := kube.FromKubeconfig([]byte(kc), workshop.KindContext(name))
 	if err != nil {
 		return nil, err
 	}
@@ -397,11 +380,6 @@ func shortImage(ref string) string {
 	return ref
 }
 
-func firstLine(s string) string {
-	l, _, _ := strings.Cut(s, "\n")
-	return l
-}
-
 func dedupe(errs []error) []error {
 	var out []error
 	for _, e := range errs {
@@ -420,7 +398,7 @@ func dedupe(errs []error) []error {
 // workspace chart, keeping the values dojo up gave it (image, domain).
 func App(ctx context.Context, d *Deployer, workspaceDir, name string, pr *ui.Progress) (Result, error) {
 	return phase(pr, name, func(*ui.Task) (Result, error) {
-		return d.Apply(ctx, Release{Name: name, Namespace: AppNamespace,
-			Source: Source{Dir: filepath.Join(workspaceDir, "charts", name)}, KeepValues: true, MustExist: true})
+		return d.Apply(ctx, Release{Name: name, Namespace: workshop.AppNamespace,
+			Source: Source{Dir: workshop.AppChartDir(workspaceDir, name)}, KeepValues: true, MustExist: true})
 	})
 }

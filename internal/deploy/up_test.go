@@ -3,11 +3,9 @@ package deploy
 import (
 	"context"
 	"errors"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -17,39 +15,6 @@ import (
 	"github.com/kubedojo/dojo/internal/image"
 	"github.com/kubedojo/dojo/internal/ui"
 )
-
-// standIn is a stand-in for kind's provider that records what Up asks.
-type standIn struct {
-	names   []string
-	created []string
-	deleted []string
-	block   chan struct{} // when set, Create waits for it (kind's create cannot be cancelled)
-}
-
-func (s *standIn) Runtime() string         { return "docker" }
-func (s *standIn) List() ([]string, error) { return s.names, nil }
-func (s *standIn) Delete(name string) error {
-	s.deleted = append(s.deleted, name)
-	s.names = slices.DeleteFunc(s.names, func(n string) bool { return n == name })
-	return nil
-}
-func (s *standIn) Create(name string, _ []byte, _ time.Duration) error {
-	if s.block != nil {
-		<-s.block
-	}
-	s.created = append(s.created, name)
-	s.names = append(s.names, name)
-	return nil
-}
-func (s *standIn) KubeConfig(string) (string, error) {
-	return "", errors.New("stand-in has no API server")
-}
-func (s *standIn) NodeLabels(name string) (map[string]string, error) {
-	return map[string]string{cluster.OwnerLabel: name}, nil
-}
-func (s *standIn) NodeArch(string) (string, error)                              { return "x86_64", nil }
-func (s *standIn) ImageIDs(string, string) ([]string, error)                    { return []string{""}, nil }
-func (s *standIn) LoadImageArchive(string, func() (io.ReadCloser, error)) error { return nil }
 
 func upEnv(p cluster.Provider, ports cluster.PortChecker, bins map[string]string) UpEnv {
 	streams, _, _, _ := ui.Test(false, false)
@@ -88,14 +53,14 @@ func TestUpStopsAtPreflightBeforeCreatingAnything(t *testing.T) {
 		"port 80":    {map[string]string{"docker": "Docker version 27"}, busy, "host port 80 is already taken by nginx (pid 42)"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			p := &standIn{}
+			p := cluster.NewStandIn()
 			env := upEnv(p, tc.ports, tc.bins)
 			_, err := Up(context.Background(), UpOptions{Workspace: ws, Version: "dev"}, env)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err = %v, want %q", err, tc.want)
 			}
-			if len(p.created) != 0 {
-				t.Fatalf("created %v despite a failed preflight", p.created)
+			if len(p.Created()) != 0 {
+				t.Fatalf("created %v despite a failed preflight", p.Created())
 			}
 			if _, err := os.Stat(ws); !errors.Is(err, os.ErrNotExist) {
 				t.Fatalf("the workspace was written before preflight passed")
@@ -105,21 +70,21 @@ func TestUpStopsAtPreflightBeforeCreatingAnything(t *testing.T) {
 }
 
 func TestUpCreatesTheClusterWithDojosConfig(t *testing.T) {
-	p := &standIn{}
+	p := cluster.NewStandIn()
 	env := upEnv(p, func(int) cluster.PortUser { return cluster.PortUser{} }, map[string]string{"docker": "Docker version 27"})
 	_, err := Up(context.Background(), UpOptions{Name: "dojo", Workspace: t.TempDir(), Version: "dev"}, env)
 	// The stand-in has no API server, so Up stops after creating.
 	if err == nil || !strings.Contains(err.Error(), "no API server") {
 		t.Fatalf("err = %v", err)
 	}
-	if strings.Join(p.created, ",") != "dojo" {
-		t.Fatalf("created %v", p.created)
+	if strings.Join(p.Created(), ",") != "dojo" {
+		t.Fatalf("created %v", p.Created())
 	}
 }
 
 // idsProvider answers ImageIDs with fixed IDs.
 type idsProvider struct {
-	standIn
+	*cluster.StandIn
 	ids []string
 }
 
@@ -193,7 +158,8 @@ func BenchmarkSideLoadArchive(b *testing.B) {
 func TestUpAfterCtrlCDuringCreateRecreatesTheHalfMadeCluster(t *testing.T) {
 	block := make(chan struct{})
 	defer close(block)
-	p := &standIn{block: block}
+	p := cluster.NewStandIn()
+	p.Block = block
 	env := upEnv(p, func(int) cluster.PortUser { return cluster.PortUser{} }, map[string]string{"docker": "Docker version 27"})
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(50*time.Millisecond, cancel)
@@ -204,14 +170,15 @@ func TestUpAfterCtrlCDuringCreateRecreatesTheHalfMadeCluster(t *testing.T) {
 	}
 
 	// What kind leaves behind when the process dies mid-create.
-	p2 := &standIn{names: []string{"dojo"}}
+	p2 := cluster.NewStandIn()
+	p2.Add("dojo", nil)
 	env = upEnv(p2, func(int) cluster.PortUser { return cluster.PortUser{InUse: true} }, map[string]string{"docker": "Docker version 27"})
 	_, err = Up(context.Background(), UpOptions{Name: "dojo", Workspace: t.TempDir(), Version: "dev", StateDir: stateDir}, env)
 	if err == nil || !strings.Contains(err.Error(), "no API server") {
 		t.Fatalf("err = %v", err)
 	}
-	if strings.Join(p2.deleted, ",") != "dojo" || strings.Join(p2.created, ",") != "dojo" {
-		t.Fatalf("deleted %v, created %v: want the half-made cluster replaced", p2.deleted, p2.created)
+	if strings.Join(p2.Deleted(), ",") != "dojo" || strings.Join(p2.Created(), ",") != "dojo" {
+		t.Fatalf("deleted %v, created %v: want the half-made cluster replaced", p2.Deleted(), p2.Created())
 	}
 }
 
@@ -223,13 +190,14 @@ func TestUpNeverRecreatesACompleteCluster(t *testing.T) {
 	if err := cluster.MarkReady(stateDir, "dojo"); err != nil {
 		t.Fatal(err)
 	}
-	p := &standIn{names: []string{"dojo"}}
+	p := cluster.NewStandIn()
+	p.Add("dojo", nil)
 	env := upEnv(p, func(int) cluster.PortUser { return cluster.PortUser{InUse: true} }, map[string]string{"docker": "Docker version 27"})
 	_, err := Up(context.Background(), UpOptions{Name: "dojo", Workspace: t.TempDir(), Version: "dev", StateDir: stateDir}, env)
 	if err == nil || !strings.Contains(err.Error(), "does not answer") || !strings.Contains(err.Error(), "docker start dojo-control-plane") || !strings.Contains(err.Error(), "dojo teardown") {
 		t.Fatalf("err = %v; want the observation and both ways out", err)
 	}
-	if len(p.deleted) != 0 || len(p.created) != 0 {
-		t.Fatalf("deleted %v, created %v: a complete cluster must not be replaced", p.deleted, p.created)
+	if len(p.Deleted()) != 0 || len(p.Created()) != 0 {
+		t.Fatalf("deleted %v, created %v: a complete cluster must not be replaced", p.Deleted(), p.Created())
 	}
 }

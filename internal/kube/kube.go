@@ -22,9 +22,6 @@ import (
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 )
 
-// KindContext is the context kind writes for a cluster: kind-<name>.
-func KindContext(clusterName string) string { return "kind-" + clusterName }
-
 // Access reaches one cluster through one context of one kubeconfig. It is
 // safe for concurrent use. Values are cheap: ForNamespace shares the parsed
 // kubeconfig.

@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/kubedojo/dojo/internal/workshop"
 )
 
 const twoClusters = `apiVersion: v1
@@ -32,7 +34,7 @@ contexts:
 `
 
 func TestAccessIsPinnedToItsContextNotTheCurrentOne(t *testing.T) {
-	a, err := FromKubeconfig([]byte(twoClusters), KindContext("dojo"))
+	a, err := FromKubeconfig([]byte(twoClusters), workshop.KindContext("dojo"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +59,7 @@ func TestAccessIsPinnedToItsContextNotTheCurrentOne(t *testing.T) {
 }
 
 func TestAccessUnknownContextSaysWhatToDo(t *testing.T) {
-	_, err := FromKubeconfig([]byte(twoClusters), KindContext("other"))
+	_, err := FromKubeconfig([]byte(twoClusters), workshop.KindContext("other"))
 	if err == nil {
 		t.Fatal("want an error for a missing context")
 	}

@@ -14,6 +14,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kubedojo/dojo/internal/lab"
+	"github.com/kubedojo/dojo/internal/workshop"
 )
 
 // TestMain runs the test binary inside a network namespace of its own (the
@@ -113,7 +114,7 @@ func TestPipeline(t *testing.T) {
 		})
 	})
 
-	redisAddr, err := l.ServiceAddr(ctx, "default", "redis-master", 6379, time.Minute)
+	redisAddr, err := l.ServiceAddr(ctx, workshop.AppNamespace, workshop.RedisService, workshop.RedisPort, time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}

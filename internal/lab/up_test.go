@@ -22,6 +22,7 @@ import (
 	"github.com/kubedojo/dojo/internal/deploy"
 	"github.com/kubedojo/dojo/internal/lab"
 	"github.com/kubedojo/dojo/internal/ui"
+	"github.com/kubedojo/dojo/internal/workshop"
 )
 
 // TestUpOnLab is the proof of the install phase of `dojo up` (deploy.Up on
@@ -146,7 +147,7 @@ func TestUpOnLab(t *testing.T) {
 		}
 		return string(body), nil
 	}
-	redisAddr, err := l.ServiceAddr(ctx, "default", "redis-master", 6379, time.Minute)
+	redisAddr, err := l.ServiceAddr(ctx, workshop.AppNamespace, workshop.RedisService, workshop.RedisPort, time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}

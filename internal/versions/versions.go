@@ -5,9 +5,8 @@ package versions
 
 // Kind and its node image (kind v0.33.0's default, with digest).
 const (
-	Kind          = "v0.33.0"
-	NodeImage     = "kindest/node:v1.37.0@sha256:a1ed56cfb0e7b93589bdf97c8cd566405a265939e3620fc4f5de89adff580ae5"
-	KubernetesLab = "v1.37.2"
+	Kind      = "v0.33.0"
+	NodeImage = "kindest/node:v1.37.0@sha256:a1ed56cfb0e7b93589bdf97c8cd566405a265939e3620fc4f5de89adff580ae5"
 )
 
 // Chart is a pinned upstream Helm chart.
@@ -31,10 +30,6 @@ var (
 	PrometheusAdapter = Chart{Name: "prometheus-adapter", Repo: "https://prometheus-community.github.io/helm-charts", RepoName: "prometheus-community",
 		Version: "5.3.0", Release: "prometheus-adapter", Namespace: "prometheus"}
 )
-
-// DefaultDomain is the domain of the workshop's hostnames (producer.vcap.me,
-// prometheus.vcap.me): a public wildcard that resolves to 127.0.0.1.
-const DefaultDomain = "vcap.me"
 
 // Images the embedded charts run.
 const (

@@ -9,12 +9,12 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/kubedojo/dojo/internal/cluster"
 	"github.com/kubedojo/dojo/internal/cmdutil"
 	"github.com/kubedojo/dojo/internal/deploy"
 	"github.com/kubedojo/dojo/internal/factory"
 	"github.com/kubedojo/dojo/internal/kube"
 	"github.com/kubedojo/dojo/internal/ui"
+	"github.com/kubedojo/dojo/internal/workshop"
 )
 
 // Options are the flags of `dojo deploy`.
@@ -29,7 +29,7 @@ type Options struct {
 // NewCmd builds `dojo deploy`.
 func NewCmd(f *factory.Factory) *cobra.Command {
 	opts := &Options{}
-	valid := deploy.AppReleases()
+	valid := workshop.AppReleases()
 	cmd := &cobra.Command{
 		Use:   "deploy " + strings.Join(valid, "|"),
 		Short: "Upgrade the producer or the consumer from your workspace chart",
@@ -53,7 +53,7 @@ when neither the chart nor the values changed.`,
 			return Run(cmd, f, opts)
 		},
 	}
-	cmd.Flags().StringVar(&opts.Name, "name", cluster.DefaultName, "the kind cluster's name (context kind-<name>)")
+	cmd.Flags().StringVar(&opts.Name, "name", workshop.ClusterName, "the kind cluster's name (context kind-<name>)")
 	cmd.Flags().StringVar(&opts.Context, "context", "", "a kubeconfig context instead of kind-<name>")
 	cmd.Flags().StringVar(&opts.Kubeconfig, "kubeconfig", "", "the kubeconfig (default $KUBECONFIG or ~/.kube/config)")
 	cmd.Flags().DurationVar(&opts.Timeout, "timeout", 5*time.Minute, "give up after this long")
@@ -68,7 +68,7 @@ func Run(cmd *cobra.Command, f *factory.Factory, opts *Options) error {
 	}
 	ctxName := opts.Context
 	if ctxName == "" {
-		ctxName = kube.KindContext(opts.Name)
+		ctxName = workshop.KindContext(opts.Name)
 	}
 	access, err := kube.FromFile(opts.Kubeconfig, ctxName)
 	if err != nil {

@@ -9,7 +9,7 @@ import (
 	"github.com/kubedojo/dojo/internal/cluster"
 	"github.com/kubedojo/dojo/internal/cmdutil"
 	"github.com/kubedojo/dojo/internal/factory"
-	"github.com/kubedojo/dojo/internal/versions"
+	"github.com/kubedojo/dojo/internal/workshop"
 )
 
 // Options are the flags of `dojo doctor`.
@@ -36,8 +36,8 @@ producer.<domain> resolves to this machine. Each problem comes with its fix.`,
 			return Render(f, opts, checks)
 		},
 	}
-	cmd.Flags().StringVar(&opts.Name, "name", cluster.DefaultName, "the kind cluster's name")
-	cmd.Flags().StringVar(&opts.Domain, "domain", versions.DefaultDomain, "the domain dojo up will use")
+	cmd.Flags().StringVar(&opts.Name, "name", workshop.ClusterName, "the kind cluster's name")
+	cmd.Flags().StringVar(&opts.Domain, "domain", workshop.Domain, "the domain dojo up will use")
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the checks as JSON")
 	return cmd
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/kubedojo/dojo/internal/cmdutil"
 	"github.com/kubedojo/dojo/internal/factory"
 	"github.com/kubedojo/dojo/internal/ui"
+	"github.com/kubedojo/dojo/internal/workshop"
 )
 
 // Options are the flags of `dojo teardown`.
@@ -41,7 +42,7 @@ else. dojo refuses a cluster it did not create. Your workspace stays unless
 			return Run(f, opts, cluster.SystemPreflightEnv(f.Getenv))
 		},
 	}
-	cmd.Flags().StringVar(&opts.Name, "name", cluster.DefaultName, "the kind cluster's name")
+	cmd.Flags().StringVar(&opts.Name, "name", workshop.ClusterName, "the kind cluster's name")
 	cmd.Flags().BoolVar(&opts.Purge, "purge", false, "also delete the workspace (asks first)")
 	cmd.Flags().BoolVar(&opts.Yes, "yes", false, "do not ask before --purge")
 	return cmd

@@ -15,7 +15,7 @@ import (
 	"github.com/kubedojo/dojo/internal/factory"
 	"github.com/kubedojo/dojo/internal/image"
 	"github.com/kubedojo/dojo/internal/ui"
-	"github.com/kubedojo/dojo/internal/versions"
+	"github.com/kubedojo/dojo/internal/workshop"
 )
 
 // Options are the flags of `dojo up`.
@@ -55,8 +55,8 @@ Install onto an existing cluster instead with --skip-cluster (with
 		RunE: func(cmd *cobra.Command, _ []string) error { return Run(cmd, f, opts) },
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&opts.Name, "name", cluster.DefaultName, "the kind cluster's name")
-	fl.StringVar(&opts.Domain, "domain", versions.DefaultDomain, "the producer answers on producer.<domain>")
+	fl.StringVar(&opts.Name, "name", workshop.ClusterName, "the kind cluster's name")
+	fl.StringVar(&opts.Domain, "domain", workshop.Domain, "the producer answers on producer.<domain>")
 	fl.StringVar(&opts.Image, "image", "", "the app image (repository:tag) instead of this dojo's")
 	fl.StringVar(&opts.Context, "context", "", "install onto this kubeconfig context instead of creating a kind cluster")
 	fl.StringVar(&opts.Kubeconfig, "kubeconfig", "", "the kubeconfig of --context/--skip-cluster (default $KUBECONFIG or ~/.kube/config)")

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/kubedojo/dojo/internal/lab"
+	"github.com/kubedojo/dojo/internal/workshop"
 )
 
 func main() { os.Exit(lab.Main(run)) }
@@ -52,7 +53,7 @@ func run() int {
 		fmt.Fprintf(os.Stderr, "labrun: installing redis, producer, consumer: %v\n%s", err, l.Logs(20))
 		return 1
 	}
-	redisAddr, err := l.ServiceAddr(ctx, "default", "redis-master", 6379, time.Minute)
+	redisAddr, err := l.ServiceAddr(ctx, workshop.AppNamespace, workshop.RedisService, workshop.RedisPort, time.Minute)
 	if err != nil {
 		l.MarkFailed()
 		fmt.Fprintf(os.Stderr, "labrun: %v\n", err)

@@ -1,0 +1,54 @@
+// Package workshop names the things the workshop is made of: the cluster and
+// its context, the releases and their namespaces, the Services the steps talk
+// about, the domain and the embedded chart paths. The product, the lab and
+// the tests read these names from here and nowhere else.
+package workshop
+
+import "path/filepath"
+
+// The cluster.
+const (
+	// ClusterName is the kind cluster's name unless --name says otherwise.
+	ClusterName = "dojo"
+	// Domain is the domain of the workshop's hostnames (producer.vcap.me,
+	// prometheus.vcap.me): a public wildcard that resolves to 127.0.0.1.
+	Domain = "vcap.me"
+)
+
+// KindContext is the kubeconfig context kind writes for a cluster.
+func KindContext(clusterName string) string { return "kind-" + clusterName }
+
+// The sample app: its releases, their namespace and the Redis they share.
+const (
+	AppNamespace    = "default"
+	RedisRelease    = "redis"
+	ProducerRelease = "producer"
+	ConsumerRelease = "consumer"
+
+	// RedisService is the Service of the redis chart (the original
+	// workshop's Bitnami name, which the steps keep).
+	RedisService = "redis-master"
+	RedisPort    = 6379
+	// RedisAddr is Redis's in-cluster address, as the app's pods dial it
+	// (RedisService:RedisPort; a test keeps the two in step).
+	RedisAddr = "redis-master:6379"
+	// Queue is the Redis list the producer fills and the consumer empties.
+	Queue = "padok"
+)
+
+// AppReleases are the app releases the learner's workspace charts make, in
+// the order they are installed; `dojo deploy` accepts exactly these.
+func AppReleases() []string { return []string{ProducerRelease, ConsumerRelease} }
+
+// Embedded paths (in the tree embedded.FS returns).
+const (
+	// RedisChart is the embedded redis chart.
+	RedisChart = "workspace/charts/redis"
+	// TraefikValues are the values dojo up installs Traefik with.
+	TraefikValues = "platform/traefik-values.yaml"
+)
+
+// AppChartDir is the workspace chart of an app release.
+func AppChartDir(workspace, release string) string {
+	return filepath.Join(workspace, "charts", release)
+}
