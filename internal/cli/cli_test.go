@@ -10,9 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kubedojo/dojo/embedded"
 	"github.com/kubedojo/dojo/internal/cmdutil"
-	"github.com/kubedojo/dojo/internal/factory"
+	"github.com/kubedojo/dojo/internal/factory/factorytest"
 	"github.com/kubedojo/dojo/internal/ui"
 )
 
@@ -45,17 +44,10 @@ type result struct {
 // color turns ANSI colour on as well.
 func (s *session) run(tty, color bool, args ...string) result {
 	s.t.Helper()
-	ios, _, out, errOut := ui.Test(tty, color)
-	f := &factory.Factory{
-		IO:       ios,
-		Getenv:   func(k string) string { return s.env[k] },
-		Now:      s.clock.now,
-		Build:    factory.BuildInfo{Version: "v0.0.0-test"},
-		Embedded: embedded.FS(),
-	}
 	s.env["DOJO_WORKSPACE"] = s.ws
+	f, st := factorytest.New(s.t, factorytest.Options{TTY: tty, Color: color, Env: s.env, Now: s.clock.now})
 	code := Run(context.Background(), f, args)
-	return result{code: code, out: out.String(), errOut: strings.ReplaceAll(errOut.String(), s.ws, "$WS")}
+	return result{code: code, out: st.Out.String(), errOut: strings.ReplaceAll(st.ErrOut.String(), s.ws, "$WS")}
 }
 
 func golden(t *testing.T, name, got string) {
@@ -201,7 +193,7 @@ func TestBadInput(t *testing.T) {
 		{[]string{"frobnicate"}, cmdutil.ExitUsage, []string{"frobnicate"}},
 		{[]string{"completion", "powershell"}, cmdutil.ExitUsage, []string{"powershell", "bash, zsh or fish"}},
 		{[]string{"init", "a", "b"}, cmdutil.ExitUsage, []string{"at most one directory"}},
-		{[]string{"up", "--skip-cluster"}, cmdutil.ExitUsage, []string{"--skip-cluster", "--context"}},
+		{[]string{"teardown", "--context", "elsewhere"}, cmdutil.ExitUsage, []string{"--context", `"elsewhere"`, "kind-dojo"}},
 	}
 	for _, c := range cases {
 		r := s.run(false, false, c.args...)
@@ -297,7 +289,7 @@ func TestHelpHasExamplesAndHidesApp(t *testing.T) {
 	if root.code != 0 || strings.Contains(root.out, "\n  app ") {
 		t.Fatalf("root help (exit %d) lists the hidden app command:\n%s", root.code, root.out)
 	}
-	f := &factory.Factory{IO: func() *ui.IOStreams { io, _, _, _ := ui.Test(false, false); return io }()}
+	f, _ := factorytest.New(t, factorytest.Options{})
 	var visible []string
 	for _, c := range NewRootCmd(f).Commands() {
 		if !c.Hidden && c.Name() != "help" {
@@ -354,9 +346,9 @@ func TestWorkspaceFoundFromInside(t *testing.T) {
 	s.run(false, false, "hint", "5")
 	// From a sub-directory of the workspace, with no env or flag, dojo finds
 	// the same progress.
-	ios, _, out, _ := ui.Test(false, false)
-	f := &factory.Factory{IO: ios, Getenv: func(string) string { return "" }, Now: s.clock.now,
-		Embedded: embedded.FS(), Getwd: func() (string, error) { return filepath.Join(s.ws, "values"), nil }}
+	f, st := factorytest.New(t, factorytest.Options{Now: s.clock.now,
+		Getwd: func() (string, error) { return filepath.Join(s.ws, "values"), nil }})
+	out := st.Out
 	if code := Run(context.Background(), f, []string{"status", "--json"}); code != 0 {
 		t.Fatalf("status from inside: exit %d", code)
 	}

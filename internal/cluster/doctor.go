@@ -29,9 +29,9 @@ type DoctorEnv struct {
 }
 
 // SystemDoctorEnv is the real machine.
-func SystemDoctorEnv(getenv func(string) string) DoctorEnv {
+func SystemDoctorEnv(machine PreflightEnv) DoctorEnv {
 	return DoctorEnv{
-		Preflight: SystemPreflightEnv(getenv),
+		Preflight: machine,
 		Run: func(ctx context.Context, name string, args ...string) (string, error) {
 			if _, err := exec.LookPath(name); err != nil {
 				return "", err

@@ -26,16 +26,14 @@ type UpOptions struct {
 	Name   string // kind cluster name
 	Domain string // producer.<Domain>
 	Image  string // repository:tag of the app image; "" = decide
-	// Existing installs onto the cluster of Kubeconfig/Context instead of
+	// Existing installs onto the cluster of UpEnv.Access instead of
 	// creating a kind cluster (the lab, a cluster of the learner's own).
-	Existing   bool
-	Kubeconfig string
-	Context    string
-	Timeout    time.Duration // the whole run
-	ChartRepo  string        // see Options.ChartRepo
-	Workspace  string        // the learner's workspace directory
-	Version    string        // dojo's version: the published image's tag
-	Ports      []int         // host ports preflight checks (80, 443)
+	Existing  bool
+	Timeout   time.Duration // the whole run
+	ChartRepo string        // see Options.ChartRepo
+	Workspace string        // the learner's workspace directory
+	Version   string        // dojo's version: the published image's tag
+	Ports     []int         // host ports preflight checks (80, 443)
 	// StateDir keeps the cluster's ready marker (cluster.DefaultStateDir);
 	// "" means an unanswering existing cluster is never recreated.
 	StateDir string
@@ -44,7 +42,10 @@ type UpOptions struct {
 // UpEnv is what Up needs from the machine.
 type UpEnv struct {
 	Preflight cluster.PreflightEnv
-	Progress  *ui.Progress
+	// Access is the existing cluster (UpOptions.Existing): the factory's
+	// one resolution of --context, --kubeconfig and --name.
+	Access   func() (*kube.Access, error)
+	Progress *ui.Progress
 	// Embedded is the embedded tree (platform/…, workspace/charts/redis).
 	Embedded fs.FS
 	// WorkspaceSrc is what workspace.Init copies (embedded.Workspace()).
@@ -93,7 +94,7 @@ func Up(ctx context.Context, o UpOptions, env UpEnv) (*UpResult, error) {
 	var err error
 	if o.Existing {
 		access, err = phase(pr, "cluster (existing)", func(t *ui.Task) (*kube.Access, error) {
-			a, err := kube.FromFile(o.Kubeconfig, o.Context)
+			a, err := env.Access()
 			if err != nil {
 				return nil, err
 			}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/kubedojo/dojo/embedded"
+	"github.com/kubedojo/dojo/internal/cluster"
 	"github.com/kubedojo/dojo/internal/state"
 	"github.com/kubedojo/dojo/internal/steps"
 	"github.com/kubedojo/dojo/internal/ui"
@@ -40,6 +41,12 @@ type Factory struct {
 
 	// WorkspaceFlag is bound to the root's --workspace flag.
 	WorkspaceFlag string
+	// Cluster is bound to --name, --context and --kubeconfig (AddClusterFlags).
+	Cluster ClusterFlags
+
+	// NewMachine replaces the real machine (tests only; nil in production).
+	NewMachine func() cluster.PreflightEnv
+	clusterState
 
 	catalogOnce sync.Once
 	catalog     *steps.Catalog

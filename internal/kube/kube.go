@@ -7,6 +7,7 @@ package kube
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -54,13 +55,15 @@ func FromKubeconfig(data []byte, context string) (*Access, error) {
 	return newAccess(raw, context)
 }
 
-// FromFile loads a kubeconfig the way kubectl does (path "" follows
-// $KUBECONFIG, then ~/.kube/config) and pins the named context ("" = the
-// current-context).
-func FromFile(path, context string) (*Access, error) {
-	rules := clientcmd.NewDefaultClientConfigLoadingRules()
-	if path != "" {
-		rules.ExplicitPath = path
+// FromFile loads a kubeconfig the way kubectl does and pins the named context
+// ("" = the current-context): path when set, else the files of env (the value
+// of $KUBECONFIG, a list), else ~/.kube/config.
+func FromFile(path, env, context string) (*Access, error) {
+	rules := &clientcmd.ClientConfigLoadingRules{ExplicitPath: path}
+	if env != "" {
+		rules.Precedence = filepath.SplitList(env)
+	} else {
+		rules.Precedence = []string{clientcmd.RecommendedHomeFile}
 	}
 	raw, err := rules.Load()
 	if err != nil {
@@ -77,9 +80,16 @@ func newAccess(raw *clientcmdapi.Config, context string) (*Access, error) {
 		return nil, fmt.Errorf("the kubeconfig has no current context: name one with --context")
 	}
 	if _, ok := raw.Contexts[context]; !ok {
-		return nil, fmt.Errorf("the kubeconfig has no context %q (is the cluster created? run dojo up)", context)
+		return nil, &NoContextError{Context: context}
 	}
 	return &Access{raw: raw, context: context}, nil
+}
+
+// NoContextError is a context the kubeconfig does not have.
+type NoContextError struct{ Context string }
+
+func (e *NoContextError) Error() string {
+	return fmt.Sprintf("the kubeconfig has no context %q (is the cluster created? run dojo up; or name another with --context)", e.Context)
 }
 
 // Context is the kubeconfig context this Access is pinned to.

@@ -101,7 +101,7 @@ contexts:
 	if err := os.WriteFile(path, []byte(kc), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	a, err := FromFile(path, "lab")
+	a, err := FromFile(path, "", "lab")
 	if err != nil {
 		t.Fatal(err)
 	}

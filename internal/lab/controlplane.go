@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/kubedojo/dojo/internal/workshop"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -148,10 +149,10 @@ users:
   user:
     token: %s
 contexts:
-- name: lab
+- name: %s
   context: {cluster: lab, user: admin, namespace: default}
-current-context: lab
-`, server, l.pki.CACert, l.pki.Token)
+current-context: %[4]s
+`, server, l.pki.CACert, l.pki.Token, workshop.DefaultContext) // a laptop's context: dojo commands run with their default flags
 	if err := os.WriteFile(path, []byte(kc), 0o600); err != nil {
 		return err
 	}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/kubedojo/dojo/embedded"
 	"github.com/kubedojo/dojo/internal/deploy"
+	"github.com/kubedojo/dojo/internal/kube"
 	"github.com/kubedojo/dojo/internal/lab"
 	"github.com/kubedojo/dojo/internal/ui"
 	"github.com/kubedojo/dojo/internal/workshop"
@@ -44,15 +45,15 @@ func TestUpOnLab(t *testing.T) {
 		pr := ui.NewProgress(streams)
 		start := time.Now()
 		res, err := deploy.Up(ctx, deploy.UpOptions{
-			Existing:   true,
-			Kubeconfig: l.Kubeconfig(),
-			ChartRepo:  l.ChartRepoURL(),
-			Workspace:  ws,
-			Domain:     "localhost",
-			Image:      "ghcr.io/kubedojo/dojo:lab",
-			Version:    "lab",
-			Timeout:    5 * time.Minute,
-		}, deploy.UpEnv{Progress: pr, Embedded: embedded.FS(), WorkspaceSrc: embedded.Workspace()})
+			Existing:  true,
+			ChartRepo: l.ChartRepoURL(),
+			Workspace: ws,
+			Domain:    "localhost",
+			Image:     "ghcr.io/kubedojo/dojo:lab",
+			Version:   "lab",
+			Timeout:   5 * time.Minute,
+		}, deploy.UpEnv{Progress: pr, Embedded: embedded.FS(), WorkspaceSrc: embedded.Workspace(),
+			Access: func() (*kube.Access, error) { return kube.FromFile(l.Kubeconfig(), "", workshop.DefaultContext) }})
 		pr.Close()
 		t.Logf("MEASURE %s: %s", what, time.Since(start).Round(time.Millisecond))
 		return res, errOut.String(), err

@@ -75,7 +75,6 @@ func (s *IOStreams) IsStderrTTY() bool { return s.errTTY }
 // ColorEnabled reports whether stdout may carry ANSI colour.
 func (s *IOStreams) ColorEnabled() bool { return s.colorOut }
 
-
 // Width is the terminal width of stdout, 80 when unknown.
 func (s *IOStreams) Width() int { return s.width }
 

@@ -15,6 +15,10 @@ const (
 	Domain = "vcap.me"
 )
 
+// DefaultContext is the context of the workshop's kind cluster,
+// KindContext(ClusterName).
+const DefaultContext = "kind-" + ClusterName
+
 // KindContext is the kubeconfig context kind writes for a cluster.
 func KindContext(clusterName string) string { return "kind-" + clusterName }
 

@@ -3,20 +3,19 @@ package app
 import (
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/kubedojo/dojo/internal/cmdutil"
 	"github.com/kubedojo/dojo/internal/factory"
-	"github.com/kubedojo/dojo/internal/ui"
+	"github.com/kubedojo/dojo/internal/factory/factorytest"
 )
 
-func testFactory(env map[string]string) *factory.Factory {
-	io, _, _, _ := ui.Test(false, false)
-	return &factory.Factory{IO: io, Getenv: func(k string) string { return env[k] }, Now: time.Now}
+func testFactory(t *testing.T, env map[string]string) *factory.Factory {
+	f, _ := factorytest.New(t, factorytest.Options{Env: env})
+	return f
 }
 
 func TestAppIsHiddenWithExamples(t *testing.T) {
-	cmd := NewCmd(testFactory(nil))
+	cmd := NewCmd(testFactory(t, nil))
 	if !cmd.Hidden {
 		t.Fatal("dojo app must be hidden from the main help")
 	}
@@ -35,7 +34,7 @@ func TestAppIsHiddenWithExamples(t *testing.T) {
 }
 
 func TestFlagDefaults(t *testing.T) {
-	cmd := NewCmd(testFactory(nil))
+	cmd := NewCmd(testFactory(t, nil))
 	want := map[string]map[string]string{
 		"producer": {"redis-addr": "redis-master:6379", "queue": "padok", "listen": ":8080"},
 		"consumer": {"redis-addr": "redis-master:6379", "queue": "padok", "listen": ":8080", "work-time": "1s", "heartbeat-ttl": "10s"},
@@ -51,7 +50,7 @@ func TestFlagDefaults(t *testing.T) {
 }
 
 func TestEnvFillsOnlyFlagsNotGiven(t *testing.T) {
-	f := testFactory(map[string]string{"DOJO_QUEUE": "fromenv", "DOJO_WORK_TIME": "5ms", "DOJO_REDIS_ADDR": "env:1"})
+	f := testFactory(t, map[string]string{"DOJO_QUEUE": "fromenv", "DOJO_WORK_TIME": "5ms", "DOJO_REDIS_ADDR": "env:1"})
 	cmd := newConsumerCmd(f)
 	if err := cmd.ParseFlags([]string{"--redis-addr", "flag:2"}); err != nil {
 		t.Fatal(err)
@@ -73,7 +72,7 @@ func TestEnvFillsOnlyFlagsNotGiven(t *testing.T) {
 }
 
 func TestBadEnvIsAUsageError(t *testing.T) {
-	f := testFactory(map[string]string{"DOJO_HEARTBEAT_TTL": "forever"})
+	f := testFactory(t, map[string]string{"DOJO_HEARTBEAT_TTL": "forever"})
 	cmd := newConsumerCmd(f)
 	err := applyEnv(f, cmd, []envFlag{{"heartbeat-ttl", "DOJO_HEARTBEAT_TTL"}})
 	if cmdutil.ExitCode(err) != cmdutil.ExitUsage || !strings.Contains(err.Error(), `DOJO_HEARTBEAT_TTL="forever"`) {

@@ -12,18 +12,14 @@ import (
 	"github.com/kubedojo/dojo/internal/cmdutil"
 	"github.com/kubedojo/dojo/internal/deploy"
 	"github.com/kubedojo/dojo/internal/factory"
-	"github.com/kubedojo/dojo/internal/kube"
 	"github.com/kubedojo/dojo/internal/ui"
 	"github.com/kubedojo/dojo/internal/workshop"
 )
 
 // Options are the flags of `dojo deploy`.
 type Options struct {
-	Release    string
-	Name       string
-	Context    string
-	Kubeconfig string
-	Timeout    time.Duration
+	Release string
+	Timeout time.Duration
 }
 
 // NewCmd builds `dojo deploy`.
@@ -53,9 +49,7 @@ when neither the chart nor the values changed.`,
 			return Run(cmd, f, opts)
 		},
 	}
-	cmd.Flags().StringVar(&opts.Name, "name", workshop.ClusterName, "the kind cluster's name (context kind-<name>)")
-	cmd.Flags().StringVar(&opts.Context, "context", "", "a kubeconfig context instead of kind-<name>")
-	cmd.Flags().StringVar(&opts.Kubeconfig, "kubeconfig", "", "the kubeconfig (default $KUBECONFIG or ~/.kube/config)")
+	f.AddClusterFlags(cmd.Flags())
 	cmd.Flags().DurationVar(&opts.Timeout, "timeout", 5*time.Minute, "give up after this long")
 	return cmd
 }
@@ -66,11 +60,7 @@ func Run(cmd *cobra.Command, f *factory.Factory, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	ctxName := opts.Context
-	if ctxName == "" {
-		ctxName = workshop.KindContext(opts.Name)
-	}
-	access, err := kube.FromFile(opts.Kubeconfig, ctxName)
+	access, err := f.Access()
 	if err != nil {
 		return err
 	}

@@ -14,7 +14,6 @@ import (
 
 // Options are the flags of `dojo doctor`.
 type Options struct {
-	Name   string
 	Domain string
 	JSON   bool
 }
@@ -32,11 +31,11 @@ producer.<domain> resolves to this machine. Each problem comes with its fix.`,
   dojo doctor --domain localhost`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			checks := cluster.Doctor(cmd.Context(), cluster.DoctorOptions{Name: opts.Name, Domain: opts.Domain}, cluster.SystemDoctorEnv(f.Getenv))
+			checks := cluster.Doctor(cmd.Context(), cluster.DoctorOptions{Name: f.ClusterName(), Domain: opts.Domain}, cluster.SystemDoctorEnv(f.Machine()))
 			return Render(f, opts, checks)
 		},
 	}
-	cmd.Flags().StringVar(&opts.Name, "name", workshop.ClusterName, "the kind cluster's name")
+	f.AddNameFlag(cmd.Flags())
 	cmd.Flags().StringVar(&opts.Domain, "domain", workshop.Domain, "the domain dojo up will use")
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the checks as JSON")
 	return cmd

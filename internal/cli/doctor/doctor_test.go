@@ -6,8 +6,7 @@ import (
 
 	"github.com/kubedojo/dojo/internal/cluster"
 	"github.com/kubedojo/dojo/internal/cmdutil"
-	"github.com/kubedojo/dojo/internal/factory"
-	"github.com/kubedojo/dojo/internal/ui"
+	"github.com/kubedojo/dojo/internal/factory/factorytest"
 )
 
 // docs/up.md: a failed doctor check exits 3 (a check ran and failed), a
@@ -27,8 +26,9 @@ func TestDoctorExitCodes(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			io, _, out, _ := ui.Test(false, false)
-			err := Render(&factory.Factory{IO: io}, &Options{}, c.checks)
+			f, st := factorytest.New(t, factorytest.Options{})
+			out := st.Out
+			err := Render(f, &Options{}, c.checks)
 			if got := cmdutil.ExitCode(err); got != c.want {
 				t.Fatalf("exit %d (%v), want %d", got, err, c.want)
 			}

@@ -21,7 +21,6 @@ import (
 
 // Options are the flags of `dojo teardown`.
 type Options struct {
-	Name  string
 	Purge bool
 	Yes   bool
 }
@@ -39,10 +38,10 @@ else. dojo refuses a cluster it did not create. Your workspace stays unless
   dojo teardown --purge --yes   # also delete the workspace, no question`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return Run(f, opts, cluster.SystemPreflightEnv(f.Getenv))
+			return Run(f, opts, f.Machine())
 		},
 	}
-	cmd.Flags().StringVar(&opts.Name, "name", workshop.ClusterName, "the kind cluster's name")
+	f.AddClusterFlags(cmd.Flags())
 	cmd.Flags().BoolVar(&opts.Purge, "purge", false, "also delete the workspace (asks first)")
 	cmd.Flags().BoolVar(&opts.Yes, "yes", false, "do not ask before --purge")
 	return cmd
@@ -50,6 +49,10 @@ else. dojo refuses a cluster it did not create. Your workspace stays unless
 
 // Run deletes the cluster, then, with --purge, the workspace.
 func Run(f *factory.Factory, opts *Options, env cluster.PreflightEnv) error {
+	name := f.ClusterName()
+	if c := f.Cluster.Context; c != "" && c != workshop.KindContext(name) {
+		return cmdutil.Usagef("dojo teardown deletes only the kind cluster dojo created (context %s); --context %q names another cluster, which dojo leaves alone: remove what dojo installed there with `helm uninstall`", workshop.KindContext(name), c)
+	}
 	ws, err := f.Workspace()
 	if err != nil {
 		return err
@@ -64,7 +67,7 @@ func Run(f *factory.Factory, opts *Options, env cluster.PreflightEnv) error {
 			return errors.New("nothing deleted")
 		}
 	}
-	if err := deleteCluster(f, opts, env); err != nil {
+	if err := deleteCluster(f, name, env); err != nil {
 		var nf *cluster.NotFoundError
 		if !opts.Purge || !errors.As(err, &nf) {
 			return err
@@ -83,7 +86,7 @@ func Run(f *factory.Factory, opts *Options, env cluster.PreflightEnv) error {
 	return nil
 }
 
-func deleteCluster(f *factory.Factory, opts *Options, env cluster.PreflightEnv) error {
+func deleteCluster(f *factory.Factory, name string, env cluster.PreflightEnv) error {
 	rt, err := cluster.DetectRuntime(env.Host)
 	if err != nil {
 		return err
@@ -91,16 +94,16 @@ func deleteCluster(f *factory.Factory, opts *Options, env cluster.PreflightEnv) 
 	p := env.NewProvider(rt)
 	pr := ui.NewProgress(f.IO)
 	defer pr.Close()
-	t := pr.Start("delete cluster " + opts.Name)
-	err = cluster.Teardown(p, opts.Name)
+	t := pr.Start("delete cluster " + name)
+	err = cluster.Teardown(p, name)
 	t.Done(err)
 	if err != nil {
 		return err
 	}
-	if err := cluster.ForgetReady(cluster.DefaultStateDir(), opts.Name); err != nil {
+	if err := cluster.ForgetReady(cluster.DefaultStateDir(), name); err != nil {
 		fmt.Fprintf(f.IO.ErrOut, "warning: %v\n", err)
 	}
-	fmt.Fprintf(f.IO.Out, "Deleted the kind cluster %q and its kubeconfig entries.\n", opts.Name)
+	fmt.Fprintf(f.IO.Out, "Deleted the kind cluster %q and its kubeconfig entries.\n", name)
 	return nil
 }
 

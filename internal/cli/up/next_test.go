@@ -6,10 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kubedojo/dojo/embedded"
-	"github.com/kubedojo/dojo/internal/factory"
+	"github.com/kubedojo/dojo/internal/factory/factorytest"
 	"github.com/kubedojo/dojo/internal/state"
-	"github.com/kubedojo/dojo/internal/ui"
 )
 
 // nextStep reads the learner's recorded progress: the suggestion after
@@ -41,9 +39,7 @@ func TestNextStepFollowsRecordedProgress(t *testing.T) {
 			}); err != nil {
 				t.Fatal(err)
 			}
-			io, _, _, _ := ui.Test(false, false)
-			f := &factory.Factory{IO: io, Getenv: func(string) string { return "" }, Now: func() time.Time { return now },
-				Embedded: embedded.FS(), WorkspaceFlag: ws}
+			f, _ := factorytest.New(t, factorytest.Options{Now: func() time.Time { return now }, Workspace: ws})
 			if got := nextStep(f); got != c.want {
 				t.Fatalf("nextStep with %v passed = %d, want %d", c.passed, got, c.want)
 			}
@@ -58,8 +54,7 @@ func TestNextStepUnreadableProgressIsStep3(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(ws, ".dojo", "state.json"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	io, _, _, _ := ui.Test(false, false)
-	f := &factory.Factory{IO: io, Getenv: func(string) string { return "" }, Now: time.Now, Embedded: embedded.FS(), WorkspaceFlag: ws}
+	f, _ := factorytest.New(t, factorytest.Options{Workspace: ws})
 	if got := nextStep(f); got != 3 {
 		t.Fatalf("nextStep = %d, want 3", got)
 	}

@@ -20,11 +20,8 @@ import (
 
 // Options are the flags of `dojo up`.
 type Options struct {
-	Name        string
 	Domain      string
 	Image       string
-	Context     string
-	Kubeconfig  string
 	SkipCluster bool
 	ChartRepo   string
 	Timings     bool
@@ -45,22 +42,20 @@ dojo up converges: run it again to finish an interrupted run or to apply
 changes; it creates only what is missing and upgrades only what changed.
 It never touches your kubeconfig's current context: it talks to kind-<name>.
 
-Install onto an existing cluster instead with --skip-cluster (with
---kubeconfig/--context), or just --context.`,
+Install onto a cluster of your own instead with --context (its kubeconfig
+with --kubeconfig), or onto an existing kind-<name> with --skip-cluster.`,
 		Example: `  dojo up
   dojo up --domain localhost        # where *.vcap.me does not resolve
   dojo up --timings                 # where the time goes
-  dojo up --skip-cluster --kubeconfig ./lab.kubeconfig`,
+  dojo up --context my-cluster --kubeconfig ./lab.kubeconfig`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return Run(cmd, f, opts) },
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&opts.Name, "name", workshop.ClusterName, "the kind cluster's name")
+	f.AddClusterFlags(fl)
 	fl.StringVar(&opts.Domain, "domain", workshop.Domain, "the producer answers on producer.<domain>")
 	fl.StringVar(&opts.Image, "image", "", "the app image (repository:tag) instead of this dojo's")
-	fl.StringVar(&opts.Context, "context", "", "install onto this kubeconfig context instead of creating a kind cluster")
-	fl.StringVar(&opts.Kubeconfig, "kubeconfig", "", "the kubeconfig of --context/--skip-cluster (default $KUBECONFIG or ~/.kube/config)")
-	fl.BoolVar(&opts.SkipCluster, "skip-cluster", false, "use an existing cluster (--kubeconfig, --context) instead of creating one")
+	fl.BoolVar(&opts.SkipCluster, "skip-cluster", false, "install onto the existing cluster of the context (kind-<name> or --context) instead of creating one")
 	fl.StringVar(&opts.ChartRepo, "chart-repo", "", "chart repository for Traefik instead of its pinned one (env "+deploy.ChartRepoEnv+")")
 	fl.BoolVar(&opts.Timings, "timings", false, "print how long each phase took")
 	fl.DurationVar(&opts.Timeout, "timeout", 10*time.Minute, "give up after this long")
@@ -69,10 +64,6 @@ Install onto an existing cluster instead with --skip-cluster (with
 
 // Run brings the workshop up.
 func Run(cmd *cobra.Command, f *factory.Factory, opts *Options) error {
-	if opts.SkipCluster && opts.Context == "" && opts.Kubeconfig == "" {
-		// Never fall back to whatever the kubeconfig's current context is.
-		return cmdutil.Usagef("--skip-cluster installs onto a cluster you name: add --context NAME (and --kubeconfig FILE if it is not in $KUBECONFIG or ~/.kube/config)")
-	}
 	if opts.Timeout <= 0 {
 		return cmdutil.Usagef("--timeout must be positive, got %s", opts.Timeout)
 	}
@@ -87,19 +78,18 @@ func Run(cmd *cobra.Command, f *factory.Factory, opts *Options) error {
 	pr := ui.NewProgress(f.IO)
 	defer pr.Close()
 	res, err := deploy.Up(cmd.Context(), deploy.UpOptions{
-		Name:       opts.Name,
-		Domain:     opts.Domain,
-		Image:      opts.Image,
-		Existing:   opts.SkipCluster || opts.Context != "" || opts.Kubeconfig != "",
-		Kubeconfig: opts.Kubeconfig,
-		Context:    opts.Context,
-		Timeout:    opts.Timeout,
-		ChartRepo:  chartRepo,
-		Workspace:  ws,
-		Version:    f.Build.Version,
-		StateDir:   cluster.DefaultStateDir(),
+		Name:      f.ClusterName(),
+		Domain:    opts.Domain,
+		Image:     opts.Image,
+		Existing:  opts.SkipCluster || f.Cluster.Context != "",
+		Timeout:   opts.Timeout,
+		ChartRepo: chartRepo,
+		Workspace: ws,
+		Version:   f.Build.Version,
+		StateDir:  cluster.DefaultStateDir(),
 	}, deploy.UpEnv{
-		Preflight:    cluster.SystemPreflightEnv(f.Getenv),
+		Preflight:    f.Machine(),
+		Access:       f.Access,
 		Progress:     pr,
 		Embedded:     f.Embedded,
 		WorkspaceSrc: embedded.Workspace(),

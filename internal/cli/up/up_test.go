@@ -7,24 +7,20 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/kubedojo/dojo/embedded"
 	"github.com/kubedojo/dojo/internal/cli"
 	"github.com/kubedojo/dojo/internal/cli/up"
 	"github.com/kubedojo/dojo/internal/deploy"
-	"github.com/kubedojo/dojo/internal/factory"
+	"github.com/kubedojo/dojo/internal/factory/factorytest"
 	"github.com/kubedojo/dojo/internal/testutil/dockertest"
 	"github.com/kubedojo/dojo/internal/ui"
 )
 
 func run(t *testing.T, env map[string]string, args ...string) (int, string, string) {
 	t.Helper()
-	ios, _, out, errOut := ui.Test(false, false)
-	f := &factory.Factory{IO: ios, Getenv: func(k string) string { return env[k] }, Now: time.Now,
-		Build: factory.BuildInfo{Version: "v0.0.0-test"}, Embedded: embedded.FS()}
+	f, st := factorytest.New(t, factorytest.Options{Env: env})
 	code := cli.Run(context.Background(), f, args)
-	return code, out.String(), errOut.String()
+	return code, st.Out.String(), st.ErrOut.String()
 }
 
 // TestUpWithoutDockerDaemon runs `dojo up` with the real docker client pointed
