@@ -19,14 +19,15 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kubedojo/dojo/embedded"
-	"github.com/kubedojo/dojo/internal/deploy"
+	"github.com/kubedojo/dojo/internal/bootstrap"
+	"github.com/kubedojo/dojo/internal/helm"
 	"github.com/kubedojo/dojo/internal/kube"
 	"github.com/kubedojo/dojo/internal/lab"
 	"github.com/kubedojo/dojo/internal/ui"
 	"github.com/kubedojo/dojo/internal/workshop"
 )
 
-// TestUpOnLab is the proof of the install phase of `dojo up` (deploy.Up on
+// TestUpOnLab is the proof of the install phase of `dojo up` (bootstrap.Up on
 // an existing cluster) against the lab's real API server: Traefik (stand-in
 // chart and ingress stand-in), Redis, producer and consumer installed and
 // working; a second run that changes nothing; and a run interrupted while
@@ -40,11 +41,11 @@ func TestUpOnLab(t *testing.T) {
 	cacheDir := t.TempDir()
 	t.Setenv("XDG_CACHE_HOME", cacheDir) // the Deployer's chart cache: fresh, not the user's
 
-	run := func(ctx context.Context, what string) (*deploy.UpResult, string, error) {
+	run := func(ctx context.Context, what string) (*bootstrap.Result, string, error) {
 		streams, _, _, errOut := ui.Test(false, false)
 		pr := ui.NewProgress(streams)
 		start := time.Now()
-		res, err := deploy.Up(ctx, deploy.UpOptions{
+		res, err := bootstrap.Up(ctx, bootstrap.Options{
 			Existing:  true,
 			ChartRepo: l.ChartRepoURL(),
 			Workspace: ws,
@@ -52,7 +53,7 @@ func TestUpOnLab(t *testing.T) {
 			Image:     "ghcr.io/kubedojo/dojo:lab",
 			Version:   "lab",
 			Timeout:   5 * time.Minute,
-		}, deploy.UpEnv{Progress: pr, Embedded: embedded.FS(), WorkspaceSrc: embedded.Workspace(),
+		}, bootstrap.Env{Progress: pr, Embedded: embedded.FS(), WorkspaceSrc: embedded.Workspace(),
 			Access: func() (*kube.Access, error) { return kube.FromFile(l.Kubeconfig(), "", workshop.DefaultContext) }})
 		pr.Close()
 		t.Logf("MEASURE %s: %s", what, time.Since(start).Round(time.Millisecond))
@@ -184,8 +185,8 @@ func TestUpOnLab(t *testing.T) {
 		t.Errorf("second run reported %d releases, want %d: %+v", len(res2.Releases), len(releases), res2.Releases)
 	}
 	for _, r := range res2.Releases {
-		if r.Action != deploy.Unchanged {
-			t.Errorf("second run: %s %s, want %s", r.Release, r.Action, deploy.Unchanged)
+		if r.Action != helm.Unchanged {
+			t.Errorf("second run: %s %s, want %s", r.Release, r.Action, helm.Unchanged)
 		}
 	}
 	revs2, err := revisions(ctx)

@@ -4,6 +4,7 @@ package ui
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"os"
 
@@ -83,3 +84,9 @@ func (s *IOStreams) Styles() Styles { return NewStyles(s.colorOut) }
 
 // ErrStyles returns the styles for stderr.
 func (s *IOStreams) ErrStyles() Styles { return NewStyles(s.colorErr) }
+
+// WarnLine is the one warning format: the warning mark, then the message.
+func WarnLine(st Styles, msg string) string { return st.WarnMark() + " " + msg }
+
+// Warn prints a warning on stderr (progress and diagnostics go there).
+func (s *IOStreams) Warn(msg string) { fmt.Fprintln(s.ErrOut, WarnLine(s.ErrStyles(), msg)) }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/kubedojo/dojo/internal/report"
 )
 
 // Progress is the one owner of the progress line on stderr. Any number of
@@ -56,8 +58,10 @@ func newProgress(w io.Writer, tty bool, st Styles, now func() time.Time) *Progre
 	return &Progress{w: w, tty: tty, styles: st, now: now, running: map[*Task]struct{}{}}
 }
 
+var _ report.Progress = (*Progress)(nil)
+
 // Start begins a task.
-func (p *Progress) Start(name string) *Task {
+func (p *Progress) Start(name string) report.Task {
 	t := &Task{p: p, name: name, started: p.now()}
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -100,11 +104,11 @@ func (t *Task) Done(err error) {
 	d := p.now().Sub(t.started)
 	p.timings = append(p.timings, Timing{Name: t.name, Duration: d, Err: err})
 	p.clearLocked()
-	mark, style := "✓", p.styles.Pass
+	mark := p.styles.PassMark()
 	if err != nil {
-		mark, style = "✗", p.styles.Fail
+		mark = p.styles.FailMark()
 	}
-	fmt.Fprintf(p.w, "%s %s %s\n", style.Render(mark), t.name, p.styles.Muted.Render("("+roundDuration(d)+")"))
+	fmt.Fprintf(p.w, "%s %s %s\n", mark, t.name, p.styles.Muted.Render("("+roundDuration(d)+")"))
 	if p.tty {
 		if len(p.running) == 0 {
 			p.stopAnimationLocked()
@@ -114,12 +118,17 @@ func (t *Task) Done(err error) {
 	}
 }
 
-// Println prints a line without tearing the spinner.
-func (p *Progress) Println(a ...any) {
+// Warn prints a warning, in the one warning format (WarnLine), without
+// tearing the spinner.
+func (p *Progress) Warn(msg string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.printlnLocked(WarnLine(p.styles, msg))
+}
+
+func (p *Progress) printlnLocked(line string) {
 	p.clearLocked()
-	fmt.Fprintln(p.w, a...)
+	fmt.Fprintln(p.w, line)
 	if len(p.running) > 0 && p.tty {
 		p.redrawLocked()
 	}

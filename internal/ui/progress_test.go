@@ -53,7 +53,7 @@ func TestProgressOnTerminalOwnsOneLine(t *testing.T) {
 	b := p.Start("Installing redis")
 	time.Sleep(250 * time.Millisecond) // let the spinner animate a few frames
 	b.Done(nil)
-	p.Println("a message from elsewhere")
+	p.Warn("a message from elsewhere")
 	a.Done(nil)
 	p.Close()
 	out := buf.String()
@@ -128,7 +128,7 @@ func TestProgressSpinnerAdvances(t *testing.T) {
 // On a terminal: a finished task's line is followed by the spinner line of
 // the tasks still running; once the last one is done the spinner is gone for
 // good (nothing is drawn after the final line); a status shows beside its
-// task; a message printed while nothing runs is just that line.
+// task; a warning printed while nothing runs is just that line.
 func TestProgressOnTerminalRedrawsAndStops(t *testing.T) {
 	var buf syncBuffer
 	c := &tick{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
@@ -158,9 +158,9 @@ func TestProgressOnTerminalRedrawsAndStops(t *testing.T) {
 		t.Fatal("the animation still runs with no task left")
 	}
 	n := len(out)
-	p.Println("all done")
-	if got := buf.String()[n:]; got != "all done\n" {
-		t.Fatalf("Println with nothing running wrote %q, want only the line", got)
+	p.Warn("all done")
+	if got := buf.String()[n:]; got != "! all done\n" {
+		t.Fatalf("Warn with nothing running wrote %q, want only the line", got)
 	}
 	p.Close()
 }

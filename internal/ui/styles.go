@@ -22,6 +22,22 @@ type Styles struct {
 	Bold    lipgloss.Style
 }
 
+// The marks of a result, defined once: passed, failed, a warning.
+const (
+	GlyphPass = "✓"
+	GlyphFail = "✗"
+	GlyphWarn = "!"
+)
+
+// PassMark, FailMark and WarnMark are the marks in their colours.
+func (s Styles) PassMark() string { return s.Pass.Render(GlyphPass) }
+
+// FailMark: see PassMark.
+func (s Styles) FailMark() string { return s.Fail.Render(GlyphFail) }
+
+// WarnMark: see PassMark.
+func (s Styles) WarnMark() string { return s.Warn.Render(GlyphWarn) }
+
 // NewStyles builds the styles, coloured or plain.
 func NewStyles(color bool) Styles {
 	r := lipgloss.NewRenderer(io.Discard)

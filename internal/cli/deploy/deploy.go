@@ -10,8 +10,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kubedojo/dojo/internal/cmdutil"
-	"github.com/kubedojo/dojo/internal/deploy"
 	"github.com/kubedojo/dojo/internal/factory"
+	"github.com/kubedojo/dojo/internal/helm"
+	"github.com/kubedojo/dojo/internal/report"
 	"github.com/kubedojo/dojo/internal/ui"
 	"github.com/kubedojo/dojo/internal/workshop"
 )
@@ -64,10 +65,12 @@ func Run(cmd *cobra.Command, f *factory.Factory, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	d := deploy.New(access, deploy.Options{Timeout: opts.Timeout})
+	inst := helm.New(access, helm.Options{Timeout: opts.Timeout})
 	pr := ui.NewProgress(f.IO)
 	defer pr.Close()
-	res, err := deploy.App(cmd.Context(), d, ws, opts.Release, pr)
+	res, err := report.Phase(pr, opts.Release, func(report.Task) (helm.Result, error) {
+		return inst.UpgradeApp(cmd.Context(), ws, opts.Release)
+	})
 	if err != nil {
 		return err
 	}

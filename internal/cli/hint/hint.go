@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kubedojo/dojo/internal/cmdutil"
+	"github.com/kubedojo/dojo/internal/course"
 	"github.com/kubedojo/dojo/internal/factory"
 	"github.com/kubedojo/dojo/internal/state"
 	"github.com/kubedojo/dojo/internal/steps"
@@ -106,7 +107,7 @@ func Run(f *factory.Factory, opts *Options) error {
 		if opts.Upto > 0 {
 			return cmdutil.Usagef("hint %d does not exist: %s has no hints (its text says all there is: `dojo step %d`)", opts.Upto, s.ID, s.Number)
 		}
-		fmt.Fprintf(f.IO.Out, "%s has no hints: everything you need is in `dojo step %d`.\n", ui.StepTitle(s), s.Number)
+		fmt.Fprintf(f.IO.Out, "%s has no hints: everything you need is in `dojo step %d`.\n", course.StepTitle(s), s.Number)
 		return nil
 	}
 	if opts.Upto > total {
@@ -145,7 +146,7 @@ func Run(f *factory.Factory, opts *Options) error {
 		}
 		return cmdutil.WriteJSON(f.IO.Out, res)
 	}
-	out, err := ui.Markdown(ui.HintMarkdown(s, from, to, revealedNow), f.IO)
+	out, err := ui.Markdown(course.HintMarkdown(s, from, to, revealedNow), f.IO)
 	if err != nil {
 		return err
 	}

@@ -5,8 +5,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kubedojo/dojo/internal/cmdutil"
+	"github.com/kubedojo/dojo/internal/course"
 	"github.com/kubedojo/dojo/internal/factory"
-	"github.com/kubedojo/dojo/internal/ui"
 )
 
 // Options are the flags of `dojo status`.
@@ -35,9 +35,9 @@ step took (from the first time you opened it to the check that passed it).`,
 
 // Report is the --json output.
 type Report struct {
-	Workspace string       `json:"workspace"`
-	Passed    int          `json:"passed"`
-	Steps     []ui.StepRow `json:"steps"`
+	Workspace string           `json:"workspace"`
+	Passed    int              `json:"passed"`
+	Steps     []course.StepRow `json:"steps"`
 }
 
 // Run prints the progress.
@@ -46,17 +46,17 @@ func Run(f *factory.Factory, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	rows := ui.Rows(cat, st, f.Now())
+	rows := course.Rows(cat, st, f.Now())
 	if opts.JSON {
 		ws, _ := f.Workspace()
 		r := Report{Workspace: ws, Steps: rows}
 		for _, row := range rows {
-			if row.Status == ui.StatusPassed {
+			if row.Status == course.StatusPassed {
 				r.Passed++
 			}
 		}
 		return cmdutil.WriteJSON(f.IO.Out, r)
 	}
-	ui.RenderStatus(f.IO.Out, rows, f.IO.Styles(), f.IO.IsStdoutTTY())
+	course.RenderStatus(f.IO.Out, rows, f.IO.Styles(), f.IO.IsStdoutTTY())
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kubedojo/dojo/internal/cmdutil"
+	"github.com/kubedojo/dojo/internal/course"
 	"github.com/kubedojo/dojo/internal/factory"
 	"github.com/kubedojo/dojo/internal/state"
 	"github.com/kubedojo/dojo/internal/ui"
@@ -69,7 +70,7 @@ func Run(f *factory.Factory, opts *Options) error {
 		return err
 	}
 	progress, _ := st.Lookup(s.ID)
-	out, err := ui.Markdown(ui.StepMarkdown(s, progress), f.IO)
+	out, err := ui.Markdown(course.StepMarkdown(s, progress), f.IO)
 	if err != nil {
 		return fmt.Errorf("rendering %s: %w", s.ID, err)
 	}

@@ -5,8 +5,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kubedojo/dojo/internal/cmdutil"
+	"github.com/kubedojo/dojo/internal/course"
 	"github.com/kubedojo/dojo/internal/factory"
-	"github.com/kubedojo/dojo/internal/ui"
 )
 
 // Options are the flags of `dojo steps`.
@@ -38,10 +38,10 @@ func Run(f *factory.Factory, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	rows := ui.Rows(cat, st, f.Now())
+	rows := course.Rows(cat, st, f.Now())
 	if opts.JSON {
 		return cmdutil.WriteJSON(f.IO.Out, rows)
 	}
-	ui.RenderStepList(f.IO.Out, rows, f.IO.Styles(), f.IO.IsStdoutTTY())
+	course.RenderStepList(f.IO.Out, rows, f.IO.Styles(), f.IO.IsStdoutTTY())
 	return nil
 }

@@ -9,10 +9,12 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kubedojo/dojo/embedded"
+	"github.com/kubedojo/dojo/internal/bootstrap"
 	"github.com/kubedojo/dojo/internal/cluster"
 	"github.com/kubedojo/dojo/internal/cmdutil"
-	"github.com/kubedojo/dojo/internal/deploy"
+	"github.com/kubedojo/dojo/internal/course"
 	"github.com/kubedojo/dojo/internal/factory"
+	"github.com/kubedojo/dojo/internal/helm"
 	"github.com/kubedojo/dojo/internal/image"
 	"github.com/kubedojo/dojo/internal/ui"
 	"github.com/kubedojo/dojo/internal/workshop"
@@ -56,7 +58,7 @@ with --kubeconfig), or onto an existing kind-<name> with --skip-cluster.`,
 	fl.StringVar(&opts.Domain, "domain", workshop.Domain, "the producer answers on producer.<domain>")
 	fl.StringVar(&opts.Image, "image", "", "the app image (repository:tag) instead of this dojo's")
 	fl.BoolVar(&opts.SkipCluster, "skip-cluster", false, "install onto the existing cluster of the context (kind-<name> or --context) instead of creating one")
-	fl.StringVar(&opts.ChartRepo, "chart-repo", "", "chart repository for Traefik instead of its pinned one (env "+deploy.ChartRepoEnv+")")
+	fl.StringVar(&opts.ChartRepo, "chart-repo", "", "chart repository for Traefik instead of its pinned one (env "+helm.ChartRepoEnv+")")
 	fl.BoolVar(&opts.Timings, "timings", false, "print how long each phase took")
 	fl.DurationVar(&opts.Timeout, "timeout", 10*time.Minute, "give up after this long")
 	return cmd
@@ -73,11 +75,11 @@ func Run(cmd *cobra.Command, f *factory.Factory, opts *Options) error {
 	}
 	chartRepo := opts.ChartRepo
 	if chartRepo == "" {
-		chartRepo = f.Getenv(deploy.ChartRepoEnv)
+		chartRepo = f.Getenv(helm.ChartRepoEnv)
 	}
 	pr := ui.NewProgress(f.IO)
 	defer pr.Close()
-	res, err := deploy.Up(cmd.Context(), deploy.UpOptions{
+	res, err := bootstrap.Up(cmd.Context(), bootstrap.Options{
 		Name:      f.ClusterName(),
 		Domain:    opts.Domain,
 		Image:     opts.Image,
@@ -87,7 +89,7 @@ func Run(cmd *cobra.Command, f *factory.Factory, opts *Options) error {
 		Workspace: ws,
 		Version:   f.Build.Version,
 		StateDir:  cluster.DefaultStateDir(),
-	}, deploy.UpEnv{
+	}, bootstrap.Env{
 		Preflight:    f.Machine(),
 		Access:       f.Access,
 		Progress:     pr,
@@ -125,7 +127,7 @@ func nextStep(f *factory.Factory) int {
 	if err != nil {
 		return 3
 	}
-	n := ui.NextStep(ui.Rows(cat, st, f.Now()))
+	n := course.NextStep(course.Rows(cat, st, f.Now()))
 	if n == 0 {
 		return 0
 	}
@@ -134,8 +136,8 @@ func nextStep(f *factory.Factory) int {
 
 // PrintNext tells the learner what they got and what to do next (step next,
 // or all steps done when next is 0).
-func PrintNext(w io.Writer, st ui.Styles, r *deploy.UpResult, next int) {
-	fmt.Fprintln(w, st.Pass.Render("✓")+" "+st.Bold.Render("dojo is up")+st.Muted.Render(" (context "+r.Context+")"))
+func PrintNext(w io.Writer, st ui.Styles, r *bootstrap.Result, next int) {
+	fmt.Fprintln(w, st.PassMark()+" "+st.Bold.Render("dojo is up")+st.Muted.Render(" (context "+r.Context+")"))
 	for _, rel := range r.Releases {
 		fmt.Fprintf(w, "  %-9s %s (revision %d)\n", rel.Release, rel.Action, rel.Revision)
 	}
@@ -151,9 +153,6 @@ func PrintNext(w io.Writer, st ui.Styles, r *deploy.UpResult, next int) {
 		fmt.Fprint(w, " (this dojo, loaded into the cluster)")
 	}
 	fmt.Fprintln(w)
-	for _, warn := range r.Warnings {
-		fmt.Fprintln(w, st.Warn.Render("! ")+warn)
-	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Producer: "+st.Code.Render(r.ProducerURL))
 	fmt.Fprintln(w, "Try it:   "+st.Code.Render("curl -X POST "+r.ProducerURL+"/publish"))

@@ -8,10 +8,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kubedojo/dojo/internal/bootstrap"
 	"github.com/kubedojo/dojo/internal/cli"
 	"github.com/kubedojo/dojo/internal/cli/up"
-	"github.com/kubedojo/dojo/internal/deploy"
 	"github.com/kubedojo/dojo/internal/factory/factorytest"
+	"github.com/kubedojo/dojo/internal/helm"
 	"github.com/kubedojo/dojo/internal/testutil/dockertest"
 	"github.com/kubedojo/dojo/internal/ui"
 )
@@ -78,8 +79,8 @@ func TestTeardownPurgeWithoutAnAnswerRefuses(t *testing.T) {
 }
 
 func TestPrintNext(t *testing.T) {
-	res := &deploy.UpResult{Context: "kind-dojo", ProducerURL: "http://producer.localhost",
-		Image: "ghcr.io/kubedojo/dojo:v1.0.0", Releases: []deploy.Result{{Release: "traefik", Action: deploy.Unchanged, Revision: 1}}}
+	res := &bootstrap.Result{Context: "kind-dojo", ProducerURL: "http://producer.localhost",
+		Image: "ghcr.io/kubedojo/dojo:v1.0.0", Releases: []helm.Result{{Release: "traefik", Action: helm.Unchanged, Revision: 1}}}
 	var b strings.Builder
 	up.PrintNext(&b, ui.NewStyles(false), res, 3)
 	for _, want := range []string{"dojo is up (context kind-dojo)", "traefik   unchanged (revision 1)",

@@ -1,10 +1,16 @@
-package ui
+// Package course is the workshop as a learner goes through it: where they
+// stand on each step (the rows of dojo steps and dojo status, and their
+// --json form), the next step to do, and the Markdown of a step and its hints.
+package course
 
 import (
 	"fmt"
+
 	"io"
 	"strings"
 	"time"
+
+	"github.com/kubedojo/dojo/internal/ui"
 
 	"github.com/kubedojo/dojo/internal/state"
 	"github.com/kubedojo/dojo/internal/steps"
@@ -100,11 +106,11 @@ func Rows(c *steps.Catalog, st *state.State, now time.Time) []StepRow {
 	return rows
 }
 
-func mark(st Styles, s StepStatus, tty bool) string {
+func mark(st ui.Styles, s StepStatus, tty bool) string {
 	switch s {
 	case StatusPassed:
 		if tty {
-			return st.Pass.Render("✓")
+			return st.PassMark()
 		}
 		return "[x]"
 	case StatusStarted:
@@ -148,7 +154,7 @@ func label(r StepRow) string {
 }
 
 // RenderStepList prints `dojo steps`.
-func RenderStepList(w io.Writer, rows []StepRow, st Styles, tty bool) {
+func RenderStepList(w io.Writer, rows []StepRow, st ui.Styles, tty bool) {
 	for _, r := range rows {
 		extra := ""
 		if r.HintsRevealed > 0 {
@@ -170,7 +176,7 @@ func RenderStepList(w io.Writer, rows []StepRow, st Styles, tty bool) {
 
 // RenderStatus prints `dojo status`: passed steps, hints used and the time
 // spent on each step.
-func RenderStatus(w io.Writer, rows []StepRow, st Styles, tty bool) {
+func RenderStatus(w io.Writer, rows []StepRow, st ui.Styles, tty bool) {
 	pad := "   "
 	if tty {
 		pad = " "

@@ -1,4 +1,7 @@
-package deploy
+// Package pods says why pods are not ready: each pod's reason (an image that
+// cannot be pulled, a crash loop, a failing probe) and its last events. A
+// failed Helm release and dojo diagnose both report with it.
+package pods
 
 import (
 	"context"
@@ -13,67 +16,27 @@ import (
 	"k8s.io/client-go/kubernetes"
 )
 
-// ReleaseError is a release that could not be applied, with what the
-// cluster says about its pods.
-type ReleaseError struct {
-	Release   string
-	Namespace string
-	Err       error
-	Pods      []PodReport
-}
-
-// PodReport is one pod of a failed release that is not ready.
-type PodReport struct {
+// Report is one pod that is not ready.
+type Report struct {
 	Name   string
 	Reason string   // e.g. "ImagePullBackOff: Back-off pulling image …"
 	Events []string // its last events, oldest first
 }
 
-func (e *ReleaseError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "release %s (namespace %s): %v", e.Release, e.Namespace, e.Err)
-	for _, p := range e.Pods {
-		fmt.Fprintf(&b, "\n  pod %s: %s", p.Name, p.Reason)
-		for _, ev := range p.Events {
-			fmt.Fprintf(&b, "\n    %s", ev)
-		}
-	}
-	return b.String()
-}
-
-func (e *ReleaseError) Unwrap() error { return e.Err }
-
-// fail wraps err with the release's name and, best effort, its unready pods
-// and their last events (read with a fresh context: the run's own may be
-// the one that expired).
-func (d *Deployer) fail(rel Release, err error) error {
-	re := &ReleaseError{Release: rel.Name, Namespace: rel.Namespace, Err: err}
-	if d.access == nil {
-		return re
-	}
-	cs, cerr := d.access.Clientset()
-	if cerr == nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		re.Pods = Diagnose(ctx, cs, rel.Namespace, rel.Name)
-	}
-	return re
-}
-
-// Diagnose reports the pods of a release (label app.kubernetes.io/instance)
+// NotReady reports the pods of a release (label app.kubernetes.io/instance)
 // that are not ready, each with its reason and last three events.
-func Diagnose(ctx context.Context, cs kubernetes.Interface, ns, releaseName string) []PodReport {
+func NotReady(ctx context.Context, cs kubernetes.Interface, ns, releaseName string) []Report {
 	pods, err := cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "app.kubernetes.io/instance=" + releaseName})
 	if err != nil {
 		return nil
 	}
-	var out []PodReport
+	var out []Report
 	for _, p := range pods.Items {
-		reason, ready := podReason(&p)
+		reason, ready := Reason(&p)
 		if ready {
 			continue
 		}
-		pr := PodReport{Name: p.Name, Reason: reason}
+		pr := Report{Name: p.Name, Reason: reason}
 		evs, err := cs.CoreV1().Events(ns).List(ctx, metav1.ListOptions{
 			FieldSelector: fields.AndSelectors(
 				fields.OneTermEqualSelector("involvedObject.kind", "Pod"),
@@ -106,8 +69,8 @@ func eventTime(e corev1.Event) time.Time {
 	}
 }
 
-// podReason says why a pod is not ready; ready reports that it is.
-func podReason(p *corev1.Pod) (reason string, ready bool) {
+// Reason says why a pod is not ready; ready reports that it is.
+func Reason(p *corev1.Pod) (reason string, ready bool) {
 	for _, c := range p.Status.Conditions {
 		if c.Type == corev1.PodReady && c.Status == corev1.ConditionTrue {
 			return "", true

@@ -1,4 +1,4 @@
-package deploy
+package helm
 
 import (
 	"context"
@@ -16,15 +16,14 @@ import (
 	release "helm.sh/helm/v4/pkg/release/v1"
 	"helm.sh/helm/v4/pkg/storage"
 	"helm.sh/helm/v4/pkg/storage/driver"
-	corev1 "k8s.io/api/core/v1"
 
 	"github.com/kubedojo/dojo/embedded"
-	"github.com/kubedojo/dojo/internal/ui"
+	"github.com/kubedojo/dojo/internal/pods"
 )
 
-// memDeployer is a Deployer over Helm's in-memory release storage and its
+// memDeployer is a Installer over Helm's in-memory release storage and its
 // fake kube client: the convergence logic runs for real, nothing is applied.
-func memDeployer(t *testing.T, kc *kubefake.FailingKubeClient) (*Deployer, *storage.Storage, *int) {
+func memDeployer(t *testing.T, kc *kubefake.FailingKubeClient) (*Installer, *storage.Storage, *int) {
 	t.Helper()
 	mem := driver.NewMemory()
 	store := storage.Init(mem)
@@ -186,30 +185,13 @@ func TestApplyFailureNamesTheRelease(t *testing.T) {
 
 func TestReleaseErrorShowsPodAndEvents(t *testing.T) {
 	e := &ReleaseError{Release: "consumer", Namespace: "default", Err: errors.New("context deadline exceeded"),
-		Pods: []PodReport{{Name: "consumer-7d9-abc", Reason: "container consumer ImagePullBackOff: Back-off pulling image",
+		Pods: []pods.Report{{Name: "consumer-7d9-abc", Reason: "container consumer ImagePullBackOff: Back-off pulling image",
 			Events: []string{"Warning Failed: Failed to pull image \"ghcr.io/kubedojo/dojo:dev\""}}}}
 	want := `release consumer (namespace default): context deadline exceeded
   pod consumer-7d9-abc: container consumer ImagePullBackOff: Back-off pulling image
     Warning Failed: Failed to pull image "ghcr.io/kubedojo/dojo:dev"`
 	if e.Error() != want {
 		t.Fatalf("got\n%s\nwant\n%s", e.Error(), want)
-	}
-}
-
-func TestPodReason(t *testing.T) {
-	p := &corev1.Pod{Status: corev1.PodStatus{ContainerStatuses: []corev1.ContainerStatus{{
-		Name: "producer", State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "CrashLoopBackOff", Message: "back-off 10s"}},
-	}}}}
-	if r, ready := podReason(p); ready || r != "container producer CrashLoopBackOff: back-off 10s" {
-		t.Fatalf("%q %v", r, ready)
-	}
-	p = &corev1.Pod{Status: corev1.PodStatus{Conditions: []corev1.PodCondition{{Type: corev1.PodScheduled, Status: corev1.ConditionFalse, Message: "0/1 nodes are available"}}}}
-	if r, _ := podReason(p); r != "Unschedulable: 0/1 nodes are available" {
-		t.Fatalf("%q", r)
-	}
-	p = &corev1.Pod{Status: corev1.PodStatus{Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}}}}
-	if _, ready := podReason(p); !ready {
-		t.Fatal("ready pod reported")
 	}
 }
 
@@ -224,21 +206,6 @@ func TestUpstreamDigestNeedsNoDownloadAndFollowsTheRepoOverride(t *testing.T) {
 	}
 	if len(a) != 40 {
 		t.Fatalf("digest %q does not fit a label value", a)
-	}
-}
-
-func TestSplitImage(t *testing.T) {
-	for in, want := range map[string][2]string{
-		"ghcr.io/kubedojo/dojo:v1.2.3":  {"ghcr.io/kubedojo/dojo", "v1.2.3"},
-		"localhost:5000/dojo:dev":       {"localhost:5000/dojo", "dev"},
-		"localhost:5000/dojo":           {"localhost:5000/dojo", ""},
-		"dojo":                          {"dojo", ""},
-		"registry.example/a/b:tag-with": {"registry.example/a/b", "tag-with"},
-	} {
-		r, tag := splitImage(in)
-		if r != want[0] || tag != want[1] {
-			t.Errorf("splitImage(%q) = %q %q", in, r, tag)
-		}
 	}
 }
 
@@ -275,9 +242,7 @@ func TestAppUpgradesKeepingDojoUpsValuesAndNeedsAnInstall(t *testing.T) {
 	d, store, _ := memDeployer(t, nil)
 	ws := t.TempDir()
 	copyEmbedded(t, "workspace/charts/producer", filepath.Join(ws, "charts", "producer"))
-	streams, _, _, _ := ui.Test(false, false)
-	pr := ui.NewProgress(streams)
-	if _, err := App(context.Background(), d, ws, "producer", pr); err == nil || !strings.Contains(err.Error(), "run dojo up first") {
+	if _, err := d.UpgradeApp(context.Background(), ws, "producer"); err == nil || !strings.Contains(err.Error(), "run dojo up first") {
 		t.Fatalf("deploy before up: %v", err)
 	}
 	vals := map[string]any{"domain": "localhost", "image": map[string]any{"repository": "r", "tag": "t"}}
@@ -285,7 +250,7 @@ func TestAppUpgradesKeepingDojoUpsValuesAndNeedsAnInstall(t *testing.T) {
 		Source: Source{Dir: filepath.Join(ws, "charts", "producer")}, Values: vals}); err != nil {
 		t.Fatal(err)
 	}
-	if r, err := App(context.Background(), d, ws, "producer", pr); err != nil || r.Action != Unchanged {
+	if r, err := d.UpgradeApp(context.Background(), ws, "producer"); err != nil || r.Action != Unchanged {
 		t.Fatalf("nothing changed: %+v %v", r, err)
 	}
 	p := filepath.Join(ws, "charts", "producer", "values.yaml")
@@ -293,7 +258,7 @@ func TestAppUpgradesKeepingDojoUpsValuesAndNeedsAnInstall(t *testing.T) {
 	if err := os.WriteFile(p, append(b, []byte("\nqueue: other\n")...), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	r, err := App(context.Background(), d, ws, "producer", pr)
+	r, err := d.UpgradeApp(context.Background(), ws, "producer")
 	if err != nil || r.Action != Upgraded {
 		t.Fatalf("after an edit: %+v %v", r, err)
 	}

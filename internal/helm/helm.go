@@ -1,11 +1,11 @@
-// Package deploy installs the workshop's Helm releases with the Helm v4 SDK:
+// Package helm installs the workshop's Helm releases with the Helm v4 SDK:
 // embedded charts, the learner's workspace charts and pinned upstream charts.
 // Every release gets a fresh action.Configuration (Helm caches the cluster's
 // capabilities per Configuration), an explicit wait strategy, and on failure
 // an error naming the release, the pod and its last events. Apply converges:
 // it installs what is missing, upgrades what changed, skips what did not, and
 // recovers a release left pending by an interrupted run.
-package deploy
+package helm
 
 import (
 	"context"
@@ -36,7 +36,9 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/kubedojo/dojo/internal/kube"
+	"github.com/kubedojo/dojo/internal/pods"
 	"github.com/kubedojo/dojo/internal/versions"
+	"github.com/kubedojo/dojo/internal/workshop"
 )
 
 // DigestLabel is the Helm release label holding a digest of the chart and
@@ -102,7 +104,7 @@ type Result struct {
 	Recovered string // the pending status an interrupted run left, if any
 }
 
-// Options tune a Deployer.
+// Options tune a Installer.
 type Options struct {
 	// ChartRepo replaces every upstream chart's repository URL ("" = the
 	// pinned ones).
@@ -118,8 +120,8 @@ type Options struct {
 	Log slog.Handler
 }
 
-// Deployer applies releases to one cluster.
-type Deployer struct {
+// Installer applies releases to one cluster.
+type Installer struct {
 	access *kube.Access
 	opts   Options
 	// newConfig builds the per-release Helm configuration (tests swap in
@@ -127,8 +129,8 @@ type Deployer struct {
 	newConfig func(ns string) (*action.Configuration, error)
 }
 
-// New returns a Deployer for the cluster behind access.
-func New(access *kube.Access, opts Options) *Deployer {
+// New returns a Installer for the cluster behind access.
+func New(access *kube.Access, opts Options) *Installer {
 	if opts.Timeout == 0 {
 		opts.Timeout = 5 * time.Minute
 	}
@@ -145,12 +147,12 @@ func New(access *kube.Access, opts Options) *Deployer {
 		}
 		opts.CacheDir = filepath.Join(dir, "dojo", "helm")
 	}
-	d := &Deployer{access: access, opts: opts}
+	d := &Installer{access: access, opts: opts}
 	d.newConfig = d.configuration
 	return d
 }
 
-func (d *Deployer) contextName() string {
+func (d *Installer) contextName() string {
 	if d.access == nil {
 		return "(none)"
 	}
@@ -160,7 +162,7 @@ func (d *Deployer) contextName() string {
 // configuration is a FRESH Helm configuration for one release: Helm caches
 // the cluster's capabilities per Configuration, so a shared one would miss
 // CRDs installed by an earlier release.
-func (d *Deployer) configuration(ns string) (*action.Configuration, error) {
+func (d *Installer) configuration(ns string) (*action.Configuration, error) {
 	cfg := action.NewConfiguration(action.ConfigurationSetLogger(d.opts.Log))
 	if err := cfg.Init(d.access.ForNamespace(ns), ns, "secret"); err != nil {
 		return nil, fmt.Errorf("helm: %w", err)
@@ -170,7 +172,7 @@ func (d *Deployer) configuration(ns string) (*action.Configuration, error) {
 
 // Apply converges one release: install when absent, upgrade when the chart
 // or values changed or the last attempt did not finish, nothing otherwise.
-func (d *Deployer) Apply(ctx context.Context, rel Release) (Result, error) {
+func (d *Installer) Apply(ctx context.Context, rel Release) (Result, error) {
 	res := Result{Release: rel.Name, Namespace: rel.Namespace}
 	cfg, err := d.newConfig(rel.Namespace)
 	if err != nil {
@@ -295,19 +297,19 @@ func asRelease(r any) *release.Release {
 	return rel
 }
 
-func (d *Deployer) repoURL(c versions.Chart) string {
+func (d *Installer) repoURL(c versions.Chart) string {
 	if d.opts.ChartRepo != "" {
 		return d.opts.ChartRepo
 	}
 	return c.Repo
 }
 
-func (d *Deployer) upstreamID(c versions.Chart) string {
+func (d *Installer) upstreamID(c versions.Chart) string {
 	return fmt.Sprintf("%s|%s|%s", d.repoURL(c), c.Name, c.Version)
 }
 
 // locate downloads a pinned upstream chart (cached under CacheDir).
-func (d *Deployer) locate(c versions.Chart) (*chart.Chart, error) {
+func (d *Installer) locate(c versions.Chart) (*chart.Chart, error) {
 	settings := cli.New()
 	settings.RepositoryCache = filepath.Join(d.opts.CacheDir, "repository")
 	settings.RepositoryConfig = filepath.Join(d.opts.CacheDir, "repositories.yaml")
@@ -409,4 +411,52 @@ func hashChart(h io.Writer, ch *chart.Chart, prefix string) {
 	for _, dep := range deps {
 		hashChart(h, dep, prefix+dep.Name()+"/")
 	}
+}
+
+// ReleaseError is a release that could not be applied, with what the
+// cluster says about its pods.
+type ReleaseError struct {
+	Release   string
+	Namespace string
+	Err       error
+	Pods      []pods.Report
+}
+
+func (e *ReleaseError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "release %s (namespace %s): %v", e.Release, e.Namespace, e.Err)
+	for _, p := range e.Pods {
+		fmt.Fprintf(&b, "\n  pod %s: %s", p.Name, p.Reason)
+		for _, ev := range p.Events {
+			fmt.Fprintf(&b, "\n    %s", ev)
+		}
+	}
+	return b.String()
+}
+
+func (e *ReleaseError) Unwrap() error { return e.Err }
+
+// fail wraps err with the release's name and, best effort, its unready pods
+// and their last events (read with a fresh context: the run's own may be
+// the one that expired).
+func (d *Installer) fail(rel Release, err error) error {
+	re := &ReleaseError{Release: rel.Name, Namespace: rel.Namespace, Err: err}
+	if d.access == nil {
+		return re
+	}
+	cs, cerr := d.access.Clientset()
+	if cerr == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		re.Pods = pods.NotReady(ctx, cs, rel.Namespace, rel.Name)
+	}
+	return re
+}
+
+// UpgradeApp upgrades one app release (producer or consumer) from the
+// learner's workspace chart, keeping the values dojo up gave it (image,
+// domain). It refuses a release dojo up has not installed.
+func (d *Installer) UpgradeApp(ctx context.Context, workspaceDir, name string) (Result, error) {
+	return d.Apply(ctx, Release{Name: name, Namespace: workshop.AppNamespace,
+		Source: Source{Dir: workshop.AppChartDir(workspaceDir, name)}, KeepValues: true, MustExist: true})
 }

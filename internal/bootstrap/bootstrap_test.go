@@ -1,4 +1,4 @@
-package deploy
+package bootstrap
 
 import (
 	"context"
@@ -16,9 +16,9 @@ import (
 	"github.com/kubedojo/dojo/internal/ui"
 )
 
-func upEnv(p cluster.Provider, ports cluster.PortChecker, bins map[string]string) UpEnv {
+func upEnv(p cluster.Provider, ports cluster.PortChecker, bins map[string]string) Env {
 	streams, _, _, _ := ui.Test(false, false)
-	return UpEnv{
+	return Env{
 		Preflight: cluster.PreflightEnv{
 			Host: cluster.Host{
 				Getenv: func(string) string { return "" },
@@ -55,7 +55,7 @@ func TestUpStopsAtPreflightBeforeCreatingAnything(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			p := cluster.NewStandIn()
 			env := upEnv(p, tc.ports, tc.bins)
-			_, err := Up(context.Background(), UpOptions{Workspace: ws, Version: "dev"}, env)
+			_, err := Up(context.Background(), Options{Workspace: ws, Version: "dev"}, env)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err = %v, want %q", err, tc.want)
 			}
@@ -72,7 +72,7 @@ func TestUpStopsAtPreflightBeforeCreatingAnything(t *testing.T) {
 func TestUpCreatesTheClusterWithDojosConfig(t *testing.T) {
 	p := cluster.NewStandIn()
 	env := upEnv(p, func(int) cluster.PortUser { return cluster.PortUser{} }, map[string]string{"docker": "Docker version 27"})
-	_, err := Up(context.Background(), UpOptions{Name: "dojo", Workspace: t.TempDir(), Version: "dev"}, env)
+	_, err := Up(context.Background(), Options{Name: "dojo", Workspace: t.TempDir(), Version: "dev"}, env)
 	// The stand-in has no API server, so Up stops after creating.
 	if err == nil || !strings.Contains(err.Error(), "no API server") {
 		t.Fatalf("err = %v", err)
@@ -164,7 +164,7 @@ func TestUpAfterCtrlCDuringCreateRecreatesTheHalfMadeCluster(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(50*time.Millisecond, cancel)
 	stateDir := t.TempDir()
-	_, err := Up(ctx, UpOptions{Name: "dojo", Workspace: t.TempDir(), Version: "dev", StateDir: stateDir}, env)
+	_, err := Up(ctx, Options{Name: "dojo", Workspace: t.TempDir(), Version: "dev", StateDir: stateDir}, env)
 	if err == nil || !strings.Contains(err.Error(), "interrupted: run dojo up again") {
 		t.Fatalf("err = %v", err)
 	}
@@ -173,7 +173,7 @@ func TestUpAfterCtrlCDuringCreateRecreatesTheHalfMadeCluster(t *testing.T) {
 	p2 := cluster.NewStandIn()
 	p2.Add("dojo", nil)
 	env = upEnv(p2, func(int) cluster.PortUser { return cluster.PortUser{InUse: true} }, map[string]string{"docker": "Docker version 27"})
-	_, err = Up(context.Background(), UpOptions{Name: "dojo", Workspace: t.TempDir(), Version: "dev", StateDir: stateDir}, env)
+	_, err = Up(context.Background(), Options{Name: "dojo", Workspace: t.TempDir(), Version: "dev", StateDir: stateDir}, env)
 	if err == nil || !strings.Contains(err.Error(), "no API server") {
 		t.Fatalf("err = %v", err)
 	}
@@ -193,11 +193,26 @@ func TestUpNeverRecreatesACompleteCluster(t *testing.T) {
 	p := cluster.NewStandIn()
 	p.Add("dojo", nil)
 	env := upEnv(p, func(int) cluster.PortUser { return cluster.PortUser{InUse: true} }, map[string]string{"docker": "Docker version 27"})
-	_, err := Up(context.Background(), UpOptions{Name: "dojo", Workspace: t.TempDir(), Version: "dev", StateDir: stateDir}, env)
+	_, err := Up(context.Background(), Options{Name: "dojo", Workspace: t.TempDir(), Version: "dev", StateDir: stateDir}, env)
 	if err == nil || !strings.Contains(err.Error(), "does not answer") || !strings.Contains(err.Error(), "docker start dojo-control-plane") || !strings.Contains(err.Error(), "dojo teardown") {
 		t.Fatalf("err = %v; want the observation and both ways out", err)
 	}
 	if len(p.Deleted()) != 0 || len(p.Created()) != 0 {
 		t.Fatalf("deleted %v, created %v: a complete cluster must not be replaced", p.Deleted(), p.Created())
+	}
+}
+
+func TestSplitImage(t *testing.T) {
+	for in, want := range map[string][2]string{
+		"ghcr.io/kubedojo/dojo:v1.2.3":  {"ghcr.io/kubedojo/dojo", "v1.2.3"},
+		"localhost:5000/dojo:dev":       {"localhost:5000/dojo", "dev"},
+		"localhost:5000/dojo":           {"localhost:5000/dojo", ""},
+		"dojo":                          {"dojo", ""},
+		"registry.example/a/b:tag-with": {"registry.example/a/b", "tag-with"},
+	} {
+		r, tag := splitImage(in)
+		if r != want[0] || tag != want[1] {
+			t.Errorf("splitImage(%q) = %q %q", in, r, tag)
+		}
 	}
 }

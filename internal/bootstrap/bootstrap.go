@@ -1,0 +1,451 @@
+// Package bootstrap is what dojo up does, as a list of phases (see phases):
+// the cluster (preflight, then kind's cluster or an existing one), the
+// workspace, the app image, then the releases (Traefik, Redis, the producer
+// and the consumer) through the one installer, internal/helm. It converges:
+// a second run creates nothing and upgrades only what changed, and a run
+// interrupted anywhere is completed by the next.
+package bootstrap
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
+	"sigs.k8s.io/yaml"
+
+	"github.com/kubedojo/dojo/internal/cluster"
+	"github.com/kubedojo/dojo/internal/helm"
+	"github.com/kubedojo/dojo/internal/image"
+	"github.com/kubedojo/dojo/internal/kube"
+	"github.com/kubedojo/dojo/internal/report"
+	"github.com/kubedojo/dojo/internal/versions"
+	"github.com/kubedojo/dojo/internal/workshop"
+	"github.com/kubedojo/dojo/internal/workspace"
+)
+
+// Options are dojo up's inputs.
+type Options struct {
+	Name   string // kind cluster name
+	Domain string // producer.<Domain>
+	Image  string // repository:tag of the app image; "" = decide
+	// Existing installs onto the cluster of Env.Access instead of creating
+	// a kind cluster (the lab, a cluster of the learner's own).
+	Existing  bool
+	Timeout   time.Duration // the whole run
+	ChartRepo string        // see helm.Options.ChartRepo
+	Workspace string        // the learner's workspace directory
+	Version   string        // dojo's version: the published image's tag
+	Ports     []int         // host ports preflight checks (80, 443)
+	// StateDir keeps the cluster's ready marker (cluster.DefaultStateDir);
+	// "" means an unanswering existing cluster is never recreated.
+	StateDir string
+}
+
+// Env is what Up needs from the machine.
+type Env struct {
+	Preflight cluster.PreflightEnv
+	// Access is the existing cluster (Options.Existing): the factory's one
+	// resolution of --context, --kubeconfig and --name.
+	Access   func() (*kube.Access, error)
+	Progress report.Progress
+	// Embedded is the embedded tree (platform/…, workspace/charts/redis).
+	Embedded fs.FS
+	// WorkspaceSrc is what workspace.Init copies (embedded.Workspace()).
+	WorkspaceSrc fs.FS
+	// SelfImage packages the running dojo for the node's architecture
+	// (image.SelfImage); nil never side-loads.
+	SelfImage func(ctx context.Context, version, nodeArch string) (*image.Archive, error)
+}
+
+// Result is what Up did.
+type Result struct {
+	Cluster     string
+	Context     string
+	Domain      string
+	ProducerURL string
+	Image       string
+	SideLoaded  bool
+	Workspace   *workspace.Result
+	Releases    []helm.Result
+	// Warnings were printed through Env.Progress as they arose.
+	Warnings []string
+}
+
+// phase is one step of dojo up. It starts once every phase it needs has
+// succeeded; phases that do not need each other run at the same time. A
+// failed phase cancels the run: the phases after it do not start.
+type phase struct {
+	name  string
+	needs []string
+	run   func(ctx context.Context) error
+}
+
+// phases is dojo up, in order.
+func (u *run) phases() []phase {
+	release := func(name string) func(context.Context) error {
+		return func(ctx context.Context) error { return u.release(ctx, name) }
+	}
+	return []phase{
+		{name: "cluster", run: u.cluster},
+		{name: "workspace", needs: []string{"cluster"}, run: u.workspace},
+		{name: "image", needs: []string{"cluster"}, run: u.image},
+		{name: versions.Traefik.Release, needs: []string{"workspace"}, run: release(versions.Traefik.Release)},
+		{name: workshop.RedisRelease, needs: []string{"workspace"}, run: release(workshop.RedisRelease)},
+		{name: workshop.ProducerRelease, needs: []string{workshop.RedisRelease, "image"}, run: release(workshop.ProducerRelease)},
+		{name: workshop.ConsumerRelease, needs: []string{workshop.RedisRelease, "image"}, run: release(workshop.ConsumerRelease)},
+	}
+}
+
+// run is one dojo up.
+type run struct {
+	o   Options
+	env Env
+	pr  report.Progress
+
+	mu       sync.Mutex
+	res      *Result
+	access   *kube.Access
+	provider cluster.Provider // nil on an existing cluster
+	inst     *helm.Installer
+}
+
+// Up brings the workshop up.
+func Up(ctx context.Context, o Options, env Env) (*Result, error) {
+	if o.Name == "" {
+		o.Name = workshop.ClusterName
+	}
+	if o.Domain == "" {
+		o.Domain = workshop.Domain
+	}
+	if o.Timeout == 0 {
+		o.Timeout = 10 * time.Minute
+	}
+	if env.Progress == nil {
+		env.Progress = report.Discard{}
+	}
+	u := &run{o: o, env: env, pr: env.Progress,
+		res: &Result{Cluster: o.Name, Domain: o.Domain, ProducerURL: "http://producer." + o.Domain}}
+	parent := ctx
+	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
+	defer cancel()
+	errs := runPhases(ctx, u.phases())
+	if len(errs) > 0 {
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) && parent.Err() == nil {
+			errs = append(errs, fmt.Errorf("dojo up did not finish within --timeout %s; run it again to continue", o.Timeout))
+		}
+		return u.res, interrupted(parent, errors.Join(dedupe(errs)...))
+	}
+	return u.res, nil
+}
+
+// runPhases runs the phases, each once the ones it needs have succeeded, and
+// returns the errors of those that failed. The first failure cancels the
+// rest; a phase whose need failed or was never run does not start.
+func runPhases(ctx context.Context, phases []phase) []error {
+	ctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	done := map[string]chan struct{}{}
+	ok := map[string]*bool{}
+	for _, p := range phases {
+		done[p.name] = make(chan struct{})
+		ok[p.name] = new(bool)
+	}
+	var mu sync.Mutex
+	var errs []error
+	var wg sync.WaitGroup
+	for _, p := range phases {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer close(done[p.name])
+			for _, n := range p.needs {
+				<-done[n]
+				if !*ok[n] {
+					return
+				}
+			}
+			if ctx.Err() != nil {
+				return
+			}
+			if err := p.run(ctx); err != nil {
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+				stop(err)
+				return
+			}
+			*ok[p.name] = true
+		}()
+	}
+	wg.Wait()
+	return errs
+}
+
+func (u *run) warn(msg string) {
+	u.mu.Lock()
+	u.res.Warnings = append(u.res.Warnings, msg)
+	u.mu.Unlock()
+	u.pr.Warn(msg)
+}
+
+// cluster makes sure the cluster exists and answers: an existing one, or
+// preflight then kind's.
+func (u *run) cluster(ctx context.Context) error {
+	var err error
+	if u.o.Existing {
+		u.access, err = report.Phase(u.pr, "cluster (existing)", func(t report.Task) (*kube.Access, error) {
+			a, err := u.env.Access()
+			if err != nil {
+				return nil, err
+			}
+			t.Status(a.Context())
+			return a, a.WaitReady(ctx, 30*time.Second)
+		})
+	} else {
+		u.provider, u.access, err = u.upKind(ctx)
+	}
+	if err != nil {
+		return err
+	}
+	u.res.Context = u.access.Context()
+	u.inst = helm.New(u.access, helm.Options{ChartRepo: u.o.ChartRepo, Timeout: u.o.Timeout})
+	return nil
+}
+
+func (u *run) workspace(context.Context) error {
+	ws, err := report.Phase(u.pr, "workspace", func(report.Task) (*workspace.Result, error) {
+		return workspace.Init(u.o.Workspace, u.env.WorkspaceSrc, workspace.Options{})
+	})
+	u.res.Workspace = ws
+	return err
+}
+
+// release installs or upgrades one release of the workshop.
+func (u *run) release(ctx context.Context, name string) error {
+	rel := helm.Release{Name: name, Namespace: workshop.AppNamespace}
+	switch name {
+	case versions.Traefik.Release:
+		vals, err := embeddedValues(u.env.Embedded, workshop.TraefikValues)
+		if err != nil {
+			return err
+		}
+		traefik := versions.Traefik
+		rel = helm.Release{Name: name, Namespace: traefik.Namespace, Source: helm.Source{Upstream: &traefik}, Values: vals}
+	case workshop.RedisRelease:
+		rel.Source = helm.Source{FS: u.env.Embedded, Path: workshop.RedisChart}
+	default: // the producer and the consumer, from the learner's workspace
+		repo, tag := splitImage(u.res.Image)
+		vals := map[string]any{"image": map[string]any{"repository": repo, "tag": tag}}
+		if name == workshop.ProducerRelease {
+			vals["domain"] = u.o.Domain
+		}
+		rel.Source, rel.Values = helm.Source{Dir: workshop.AppChartDir(u.o.Workspace, name)}, vals
+	}
+	r, err := report.Phase(u.pr, name, func(t report.Task) (helm.Result, error) {
+		r, err := u.inst.Apply(ctx, rel)
+		if err == nil && r.Recovered != "" {
+			t.Status("recovered from " + r.Recovered)
+		}
+		return r, err
+	})
+	if err == nil {
+		u.mu.Lock()
+		u.res.Releases = append(u.res.Releases, r)
+		u.mu.Unlock()
+	}
+	return err
+}
+
+// interrupted adds what to do after Ctrl-C to err.
+func interrupted(parent context.Context, err error) error {
+	if parent.Err() == nil {
+		return err
+	}
+	return fmt.Errorf("%w\ninterrupted: run dojo up again, it continues where this run stopped", err)
+}
+
+// upKind runs preflight and makes sure the kind cluster exists and answers.
+func (u *run) upKind(ctx context.Context) (cluster.Provider, *kube.Access, error) {
+	o, pr := u.o, u.pr
+	rep, err := report.Phase(pr, "preflight", func(report.Task) (*cluster.Report, error) {
+		rep := cluster.Preflight(cluster.PreflightOptions{Name: o.Name, Ports: o.Ports}, u.env.Preflight)
+		return rep, rep.Err()
+	})
+	for _, c := range rep.Checks {
+		if c.Status == cluster.Warn {
+			u.warn(c.String())
+		}
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	p := rep.Provider
+	cfg := cluster.ConfigOptions{Name: o.Name}
+	label := "cluster " + o.Name
+	if !rep.Exists {
+		label = "create cluster " + o.Name
+	}
+	access, err := report.Phase(pr, label, func(t report.Task) (*kube.Access, error) {
+		if !rep.Exists {
+			if err := cluster.ForgetReady(o.StateDir, o.Name); err != nil {
+				return nil, err
+			}
+			t.Status("kind create (node image " + shortImage(versions.NodeImage) + ")")
+			if err := cluster.Create(ctx, p, cfg); err != nil {
+				return nil, err
+			}
+		}
+		a, err := kindAccess(ctx, p, o.Name)
+		if err != nil && rep.Exists && ctx.Err() == nil {
+			if cluster.WasReady(o.StateDir, o.Name) {
+				// It was complete once: it holds the learner's work. Say what
+				// was seen and let them choose; never recreate it silently.
+				return nil, fmt.Errorf("cluster %q exists but does not answer (%s). If Docker restarted, start its node (`docker start %s-control-plane`) and run dojo up again; to start over, `dojo teardown` then `dojo up` (what you installed in it is lost)",
+					o.Name, cluster.FirstLine(err), o.Name)
+			}
+			// Never complete: a create interrupted by Ctrl-C. dojo made it,
+			// so make it anew.
+			t.Status("not answering (" + cluster.FirstLine(err) + "): recreating")
+			if rerr := cluster.Recreate(ctx, p, cfg); rerr != nil {
+				return nil, fmt.Errorf("cluster %q exists but does not answer (%v), and recreating it failed: %w", o.Name, err, rerr)
+			}
+			a, err = kindAccess(ctx, p, o.Name)
+		}
+		if err == nil {
+			err = cluster.MarkReady(o.StateDir, o.Name)
+		}
+		return a, err
+	})
+	return p, access, err
+}
+
+func kindAccess(ctx context.Context, p cluster.Provider, name string) (*kube.Access, error) {
+	kc, err := p.KubeConfig(name)
+	if err != nil {
+		return nil, err
+	}
+	a, err := kube.FromKubeconfig([]byte(kc), workshop.KindContext(name))
+	if err != nil {
+		return nil, err
+	}
+	return a, a.WaitReady(ctx, 60*time.Second)
+}
+
+// image decides the app image: --image; else the running dojo
+// side-loaded into the nodes when it can run there; else the published
+// image tagged with dojo's version.
+func (u *run) image(ctx context.Context) error {
+	o, env, p, res := u.o, u.env, u.provider, u.res
+	if o.Image != "" {
+		res.Image = o.Image
+		return nil
+	}
+	published := versions.AppImageRepository + ":" + image.Tag(o.Version)
+	res.Image = published
+	defer func() {
+		if !res.SideLoaded && !strings.HasPrefix(o.Version, "v") {
+			u.warn(fmt.Sprintf("this dojo (version %s) is not a release, so %s is probably not published: if the pods cannot pull it, pass --image", o.Version, published))
+		}
+	}()
+	if p == nil || env.SelfImage == nil {
+		return nil
+	}
+	_, err := report.Phase(u.pr, "image", func(t report.Task) (struct{}, error) {
+		arch, err := p.NodeArch(o.Name)
+		if err != nil {
+			return struct{}{}, err
+		}
+		t.Status("packaging this dojo for linux/" + image.NormalizeArch(arch))
+		arc, err := env.SelfImage(ctx, o.Version, arch)
+		var notSelf *image.NotSelfError
+		if errors.As(err, &notSelf) {
+			u.warn(notSelf.Error())
+			t.Status("using the published image")
+			return struct{}{}, nil
+		}
+		if err != nil {
+			return struct{}{}, err
+		}
+		defer arc.Remove()
+		if loaded(p, o.Name, arc) {
+			t.Status("already in the nodes")
+			res.Image, res.SideLoaded = arc.Ref, true
+			return struct{}{}, nil
+		}
+		t.Status("loading into the nodes")
+		if err := p.LoadImageArchive(o.Name, arc.Open); err != nil {
+			return struct{}{}, err
+		}
+		res.Image, res.SideLoaded = arc.Ref, true
+		return struct{}{}, nil
+	})
+	return err
+}
+
+// loaded reports whether every node already has the archive's image under
+// its tag (a second dojo up then skips the slow import).
+func loaded(p cluster.Provider, name string, arc *image.Archive) bool {
+	img, err := tarball.ImageFromPath(arc.Path, nil)
+	if err != nil {
+		return false
+	}
+	id, err := img.ConfigName()
+	if err != nil {
+		return false
+	}
+	ids, err := p.ImageIDs(name, arc.Ref)
+	if err != nil || len(ids) == 0 {
+		return false
+	}
+	for _, have := range ids {
+		if have != id.String() {
+			return false
+		}
+	}
+	return true
+}
+
+func embeddedValues(fsys fs.FS, p string) (map[string]any, error) {
+	b, err := fs.ReadFile(fsys, p)
+	if err != nil {
+		return nil, fmt.Errorf("embedded %s: %w", p, err)
+	}
+	vals := map[string]any{}
+	if err := yaml.Unmarshal(b, &vals); err != nil {
+		return nil, fmt.Errorf("embedded %s: %w", p, err)
+	}
+	return vals, nil
+}
+
+// splitImage splits "repo[:tag]" at the tag's colon (a registry port's
+// colon comes before the last slash).
+func splitImage(ref string) (repo, tag string) {
+	if i := strings.LastIndex(ref, ":"); i > strings.LastIndex(ref, "/") {
+		return ref[:i], ref[i+1:]
+	}
+	return ref, ""
+}
+
+func shortImage(ref string) string {
+	ref, _, _ = strings.Cut(ref, "@")
+	return ref
+}
+
+func dedupe(errs []error) []error {
+	var out []error
+	for _, e := range errs {
+		if errors.Is(e, context.Canceled) && len(errs) > 1 {
+			continue // a sibling's failure cancelled this one
+		}
+		out = append(out, e)
+	}
+	if len(out) == 0 {
+		return errs
+	}
+	return out
+}
