@@ -313,8 +313,13 @@ func (c *Consumer) consumeLoop(ctx context.Context) {
 // up to BlockTimeout (redis.Nil when none came). go-redis's BLMove rounds a
 // timeout under 1 s up to 1 s; Redis itself takes fractions of a second.
 func (c *Consumer) take(ctx context.Context) (string, error) {
-	secs := strconv.FormatFloat(c.opts.BlockTimeout.Seconds(), 'f', -1, 64)
-	return c.rdb.Do(ctx, "BLMOVE", c.keys.queue, c.keys.processing, "LEFT", "RIGHT", secs).Text()
+	return c.rdb.Do(ctx, "BLMOVE", c.keys.queue, c.keys.processing, "LEFT", "RIGHT", blockSeconds(c.opts.BlockTimeout)).Text()
+}
+
+// blockSeconds is BLMOVE's timeout argument: seconds, with as many decimals
+// as d needs (250ms is "0.25", not rounded to a whole second).
+func blockSeconds(d time.Duration) string {
+	return strconv.FormatFloat(d.Seconds(), 'f', -1, 64)
 }
 
 // process works on one item, then removes it from the processing list. It

@@ -18,6 +18,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"sigs.k8s.io/yaml"
 
+	"github.com/kubedojo/dojo/internal/check"
 	"github.com/kubedojo/dojo/internal/cluster"
 	"github.com/kubedojo/dojo/internal/helm"
 	"github.com/kubedojo/dojo/internal/image"
@@ -277,7 +278,7 @@ func (u *run) upKind(ctx context.Context) (cluster.Provider, *kube.Access, error
 		return rep, rep.Err()
 	})
 	for _, c := range rep.Checks {
-		if c.Status == cluster.Warn {
+		if c.Status == check.Warn {
 			u.warn(c.String())
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kubedojo/dojo/internal/check"
 	"github.com/kubedojo/dojo/internal/workshop"
 )
 
@@ -61,7 +62,7 @@ func tools() []tool {
 
 // Doctor runs the preflight checks, then looks for the tools the steps use
 // and whether producer.<domain> resolves to this machine.
-func Doctor(ctx context.Context, o DoctorOptions, env DoctorEnv) []Check {
+func Doctor(ctx context.Context, o DoctorOptions, env DoctorEnv) []check.Result {
 	checks := Preflight(PreflightOptions{Name: o.Name, Ports: o.Ports}, env.Preflight).Checks
 	for _, t := range tools() {
 		checks = append(checks, toolCheck(ctx, env, t))
@@ -69,22 +70,23 @@ func Doctor(ctx context.Context, o DoctorOptions, env DoctorEnv) []Check {
 	return append(checks, dnsCheck(ctx, env, o.Domain))
 }
 
-func toolCheck(ctx context.Context, env DoctorEnv, t tool) Check {
+func toolCheck(ctx context.Context, env DoctorEnv, t tool) check.Result {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	out, err := env.Run(ctx, t.name, t.args...)
 	if err != nil {
-		st := Warn
+		st := check.Warn
 		if t.required {
-			st = Fail
+			st = check.Fail
 		}
-		return Check{Name: t.name, Status: st, Message: fmt.Sprintf("%s not found or not working (%s)", t.name, FirstLine(err)), Fix: t.install}
+		return check.Result{Criterion: t.name, Status: st, Observed: fmt.Sprintf("%s not found or not working (%s)", t.name, FirstLine(err)),
+			Expected: t.name + " on PATH, answering `" + t.name + " " + strings.Join(t.args, " ") + "`", Next: t.install}
 	}
 	v := versionOf(out)
 	if t.name == "helm" && !strings.HasPrefix(strings.TrimPrefix(v, "v"), "4.") {
-		return Check{Name: t.name, Status: Warn, Message: "helm " + v + " found; the steps are written for Helm 4", Fix: t.install}
+		return check.Result{Criterion: t.name, Status: check.Warn, Observed: "helm " + v, Expected: "Helm 4: the steps are written for it", Next: t.install}
 	}
-	return Check{Name: t.name, Status: OK, Message: t.name + " " + v}
+	return check.Result{Criterion: t.name, Status: check.Pass, Observed: t.name + " " + v}
 }
 
 // versionOf picks the version out of a tool's output: "Client Version:
@@ -97,7 +99,7 @@ func versionOf(out string) string {
 	return strings.TrimSpace(line)
 }
 
-func dnsCheck(ctx context.Context, env DoctorEnv, domain string) Check {
+func dnsCheck(ctx context.Context, env DoctorEnv, domain string) check.Result {
 	if domain == "" {
 		domain = workshop.Domain
 	}
@@ -111,17 +113,17 @@ func dnsCheck(ctx context.Context, env DoctorEnv, domain string) Check {
 		if err != nil {
 			why = FirstLine(err)
 		}
-		return Check{Name: name, Status: Warn, Message: host + " does not resolve (" + why + ")",
-			Fix: "use `dojo up --domain localhost` (*.localhost reaches this machine in curl and browsers)"}
+		return check.Result{Criterion: name, Status: check.Warn, Observed: host + " does not resolve (" + why + ")", Expected: host + " resolves to this machine",
+			Next: "use `dojo up --domain localhost` (*.localhost reaches this machine in curl and browsers)"}
 	}
 	for _, a := range addrs {
 		ip := net.ParseIP(a)
 		if ip == nil || !ip.IsLoopback() {
-			return Check{Name: name, Status: Warn, Message: fmt.Sprintf("%s resolves to %s, not to this machine", host, a),
-				Fix: "use `dojo up --domain localhost`"}
+			return check.Result{Criterion: name, Status: check.Warn, Observed: fmt.Sprintf("%s resolves to %s, not to this machine", host, a), Expected: host + " resolves to this machine",
+				Next: "use `dojo up --domain localhost`"}
 		}
 	}
-	return Check{Name: name, Status: OK, Message: fmt.Sprintf("%s resolves to %s", host, strings.Join(addrs, ", "))}
+	return check.Result{Criterion: name, Status: check.Pass, Observed: fmt.Sprintf("%s resolves to %s", host, strings.Join(addrs, ", "))}
 }
 
 // FirstLine is the first line of err's message, for a one-line status.

@@ -6,6 +6,8 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/kubedojo/dojo/internal/check"
 )
 
 // doctorEnv never resolves a name outside and runs no tool: both are
@@ -32,10 +34,10 @@ func doctorEnv(addrs map[string][]string, tools map[string]string) DoctorEnv {
 	}
 }
 
-func byName(checks []Check) map[string]Check {
-	m := map[string]Check{}
+func byName(checks []check.Result) map[string]check.Result {
+	m := map[string]check.Result{}
 	for _, c := range checks {
-		m[c.Name] = c
+		m[c.Criterion] = c
 	}
 	return m
 }
@@ -46,29 +48,29 @@ func TestDoctorToolsAndVersions(t *testing.T) {
 		"helm":    "v4.3.1+g0123456\n",
 	})
 	c := byName(Doctor(context.Background(), DoctorOptions{Domain: "vcap.me"}, env))
-	if c["kubectl"].Status != OK || c["kubectl"].Message != "kubectl v1.37.2" {
+	if c["kubectl"].Status != check.Pass || c["kubectl"].Observed != "kubectl v1.37.2" {
 		t.Errorf("kubectl: %+v", c["kubectl"])
 	}
-	if c["helm"].Message != "helm v4.3.1+g0123456" {
+	if c["helm"].Observed != "helm v4.3.1+g0123456" {
 		t.Errorf("helm: %+v", c["helm"])
 	}
-	if c["jq"].Status != Warn || !strings.Contains(c["jq"].Fix, "install") {
+	if c["jq"].Status != check.Warn || !strings.Contains(c["jq"].Next, "install") {
 		t.Errorf("missing jq is a warning with a fix: %+v", c["jq"])
 	}
-	if c["dns"].Status != OK {
+	if c["dns"].Status != check.Pass {
 		t.Errorf("dns: %+v", c["dns"])
 	}
 	env = doctorEnv(nil, nil)
 	c = byName(Doctor(context.Background(), DoctorOptions{}, env))
-	if c["kubectl"].Status != Fail || c["helm"].Status != Fail {
+	if c["kubectl"].Status != check.Fail || c["helm"].Status != check.Fail {
 		t.Errorf("the steps need kubectl and helm: %+v %+v", c["kubectl"], c["helm"])
 	}
-	if !strings.Contains(c["kubectl"].Message, "(") {
+	if !strings.Contains(c["kubectl"].Observed, "(") {
 		t.Errorf("a missing tool's line should carry what was observed: %+v", c["kubectl"])
 	}
 	env = doctorEnv(nil, map[string]string{"kubectl": "Client Version: v1.37.2\n", "helm": "v3.22.0+gabc\n"})
 	c = byName(Doctor(context.Background(), DoctorOptions{}, env))
-	if c["helm"].Status != Warn || !strings.Contains(c["helm"].Message, "v3.22.0") || !strings.Contains(c["helm"].Message, "Helm 4") {
+	if c["helm"].Status != check.Warn || !strings.Contains(c["helm"].Observed, "v3.22.0") || !strings.Contains(c["helm"].Expected, "Helm 4") {
 		t.Errorf("helm 3 should be a warning naming the version found and the one expected: %+v", c["helm"])
 	}
 }
@@ -79,13 +81,13 @@ func TestDoctorSuggestsLocalhostWhenTheDomainDoesNotReachThisMachine(t *testing.
 		"elsewhere":  {"producer.vcap.me": {"192.0.2.7"}},
 	} {
 		c := byName(Doctor(context.Background(), DoctorOptions{Domain: "vcap.me"}, doctorEnv(addrs, nil)))["dns"]
-		if c.Status != Warn || !strings.Contains(c.Fix, "--domain localhost") {
+		if c.Status != check.Warn || !strings.Contains(c.Next, "--domain localhost") {
 			t.Errorf("%s: %+v", name, c)
 		}
 	}
 	c := byName(Doctor(context.Background(), DoctorOptions{Domain: "localhost"},
 		doctorEnv(map[string][]string{"producer.localhost": {"::1", "127.0.0.1"}}, nil)))["dns"]
-	if c.Status != OK {
+	if c.Status != check.Pass {
 		t.Errorf("localhost: %+v", c)
 	}
 }

@@ -9,40 +9,17 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/kubedojo/dojo/internal/check"
 	"github.com/kubedojo/dojo/internal/workshop"
 )
-
-// Status is a check's verdict.
-type Status string
-
-// The verdicts. A Fail stops dojo up before anything is created; a Warn is
-// printed and dojo goes on.
-const (
-	OK   Status = "ok"
-	Warn Status = "warn"
-	Fail Status = "fail"
-)
-
-// Check is one preflight or doctor line.
-type Check struct {
-	Name    string `json:"name"`
-	Status  Status `json:"status"`
-	Message string `json:"message"`
-	Fix     string `json:"fix,omitempty"`
-}
-
-// String is the check as one line: what was found and, on a problem, the fix.
-func (c Check) String() string {
-	if c.Fix == "" {
-		return c.Message
-	}
-	return c.Message + ": " + c.Fix
-}
 
 // MinMemory is what the whole workshop stack wants from the machine (or the
 // runtime's VM): the kind node, Traefik, Redis and the app, then
 // kube-prometheus-stack, the exporter and the adapter.
 const MinMemory = 4 << 30
+
+// expectRuntime is what the runtime criterion wants.
+const expectRuntime = "a container runtime (Docker, Podman or nerdctl) whose daemon answers"
 
 // PreflightOptions say what to check.
 type PreflightOptions struct {
@@ -71,7 +48,7 @@ func SystemPreflightEnv(getenv func(string) string) PreflightEnv {
 
 // Report is the outcome of Preflight.
 type Report struct {
-	Checks   []Check
+	Checks   []check.Result
 	Runtime  Runtime
 	Provider Provider // nil when no runtime was usable
 	Exists   bool     // a cluster of that name already exists: converge
@@ -81,7 +58,7 @@ type Report struct {
 func (r *Report) Err() error {
 	var lines []string
 	for _, c := range r.Checks {
-		if c.Status == Fail {
+		if c.Status == check.Fail {
 			lines = append(lines, c.String())
 		}
 	}
@@ -109,9 +86,9 @@ func Preflight(o PreflightOptions, env PreflightEnv) *Report {
 	r := &Report{}
 	rt, err := DetectRuntime(env.Host)
 	if err != nil {
-		r.Checks = append(r.Checks, Check{Name: "runtime", Status: Fail,
-			Message: "no container runtime found (looked for docker, nerdctl and podman on PATH)",
-			Fix:     "install Docker (https://docs.docker.com/get-docker/) or Podman, then run dojo up again"})
+		r.Checks = append(r.Checks, check.Result{Criterion: "runtime", Status: check.Fail,
+			Observed: "no container runtime found (looked for docker, nerdctl and podman on PATH)", Expected: expectRuntime,
+			Next: "install Docker (https://docs.docker.com/get-docker/) or Podman, then run dojo up again"})
 		return r
 	}
 	r.Runtime = rt
@@ -120,23 +97,23 @@ func Preflight(o PreflightOptions, env PreflightEnv) *Report {
 	var down *RuntimeNotRunningError
 	switch {
 	case errors.As(err, &down):
-		r.Checks = append(r.Checks, Check{Name: "runtime", Status: Fail, Message: down.Message(), Fix: down.Fix()})
+		r.Checks = append(r.Checks, check.Result{Criterion: "runtime", Status: check.Fail, Observed: down.Message(), Expected: expectRuntime, Next: down.Fix()})
 		return r
 	case err != nil:
-		r.Checks = append(r.Checks, Check{Name: "runtime", Status: Fail,
-			Message: fmt.Sprintf("%s does not answer: %v", rt.Name, err),
-			Fix:     fmt.Sprintf("check that `%s ps` works, then run dojo up again", rt.Binary)})
+		r.Checks = append(r.Checks, check.Result{Criterion: "runtime", Status: check.Fail,
+			Observed: fmt.Sprintf("%s does not answer: %v", rt.Name, err), Expected: expectRuntime,
+			Next: fmt.Sprintf("check that `%s ps` works, then run dojo up again", rt.Binary)})
 		return r
 	}
 	r.Provider = p
-	r.Checks = append(r.Checks, Check{Name: "runtime", Status: OK, Message: rt.Name + " is running"})
+	r.Checks = append(r.Checks, check.Result{Criterion: "runtime", Status: check.Pass, Observed: rt.Name + " is running"})
 	if slices.Contains(names, o.Name) {
 		r.Exists = true
-		r.Checks = append(r.Checks, Check{Name: "cluster", Status: OK,
-			Message: fmt.Sprintf("cluster %q exists: dojo up completes it", o.Name)})
+		r.Checks = append(r.Checks, check.Result{Criterion: "cluster", Status: check.Pass,
+			Observed: fmt.Sprintf("cluster %q exists: dojo up completes it", o.Name)})
 	} else {
-		r.Checks = append(r.Checks, Check{Name: "cluster", Status: OK,
-			Message: fmt.Sprintf("cluster %q will be created", o.Name)})
+		r.Checks = append(r.Checks, check.Result{Criterion: "cluster", Status: check.Pass,
+			Observed: fmt.Sprintf("cluster %q will be created", o.Name)})
 		for _, port := range o.Ports {
 			r.Checks = append(r.Checks, portCheck(port, env.Ports(port)))
 		}
@@ -149,28 +126,30 @@ func Preflight(o PreflightOptions, env PreflightEnv) *Report {
 	return r
 }
 
-func portCheck(port int, u PortUser) Check {
-	name := "port " + strconv.Itoa(port)
+func portCheck(port int, u PortUser) check.Result {
+	name := "port-" + strconv.Itoa(port)
 	if !u.InUse {
-		return Check{Name: name, Status: OK, Message: fmt.Sprintf("host port %d is free", port)}
+		return check.Result{Criterion: name, Status: check.Pass, Observed: fmt.Sprintf("host port %d is free", port)}
 	}
 	who := "another program"
 	if u.Process != "" {
 		who = u.Process
 	}
-	return Check{Name: name, Status: Fail,
-		Message: fmt.Sprintf("host port %d is already taken by %s", port, who),
-		Fix:     fmt.Sprintf("stop it (the cluster maps ports 80 and 443 for http://producer.<domain>), e.g. find it with `sudo lsof -iTCP:%d -sTCP:LISTEN`", port)}
+	return check.Result{Criterion: name, Status: check.Fail,
+		Observed: fmt.Sprintf("host port %d is already taken by %s", port, who),
+		Expected: fmt.Sprintf("host port %d free: the cluster maps it for http://producer.<domain>", port),
+		Next:     fmt.Sprintf("stop it; find it with `sudo lsof -iTCP:%d -sTCP:LISTEN`", port)}
 }
 
-func memoryCheck(total uint64) Check {
+func memoryCheck(total uint64) check.Result {
 	gib := float64(total) / (1 << 30)
 	if total < MinMemory {
-		return Check{Name: "memory", Status: Warn,
-			Message: fmt.Sprintf("%.1f GiB of memory; the whole stack (kind, Traefik, the app, Prometheus) wants about %d GiB", gib, MinMemory>>30),
-			Fix:     "close other programs, or give Docker/Podman's VM more memory"}
+		return check.Result{Criterion: "memory", Status: check.Warn,
+			Observed: fmt.Sprintf("%.1f GiB of memory", gib),
+			Expected: fmt.Sprintf("about %d GiB for the whole stack (kind, Traefik, the app, Prometheus)", MinMemory>>30),
+			Next:     "close other programs, or give Docker/Podman's VM more memory"}
 	}
-	return Check{Name: "memory", Status: OK, Message: fmt.Sprintf("%.1f GiB of memory", gib)}
+	return check.Result{Criterion: "memory", Status: check.Pass, Observed: fmt.Sprintf("%.1f GiB of memory", gib)}
 }
 
 // procMemTotal reads MemTotal from /proc/meminfo (Linux only).

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kubedojo/dojo/internal/check"
 	"github.com/kubedojo/dojo/internal/testutil/dockertest"
 )
 
@@ -161,7 +162,7 @@ func TestPreflightMemoryWarns(t *testing.T) {
 	}
 	var warned bool
 	for _, c := range r.Checks {
-		warned = warned || (c.Status == Warn && c.Name == "memory")
+		warned = warned || (c.Status == check.Warn && c.Criterion == "memory")
 	}
 	if !warned {
 		t.Fatalf("no memory warning: %+v", r.Checks)

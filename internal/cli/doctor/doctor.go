@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/kubedojo/dojo/internal/check"
 	"github.com/kubedojo/dojo/internal/cluster"
 	"github.com/kubedojo/dojo/internal/cmdutil"
 	"github.com/kubedojo/dojo/internal/factory"
@@ -41,34 +42,18 @@ producer.<domain> resolves to this machine. Each problem comes with its fix.`,
 	return cmd
 }
 
-// Render prints one line per check; any failure exits 3 (a check ran and
-// failed), like dojo check.
-func Render(f *factory.Factory, opts *Options, checks []cluster.Check) error {
-	failed := 0
-	for _, c := range checks {
-		if c.Status == cluster.Fail {
-			failed++
-		}
-	}
+// Render prints the results (text or JSON, the renderers every check
+// shares); any failure exits 3 (a check ran and failed), like dojo check.
+func Render(f *factory.Factory, opts *Options, results []check.Result) error {
 	if opts.JSON {
-		if err := cmdutil.WriteJSON(f.IO.Out, checks); err != nil {
+		if err := check.JSON(f.IO.Out, results); err != nil {
 			return err
 		}
 	} else {
-		st := f.IO.Styles()
-		for _, c := range checks {
-			mark := st.Pass.Render("✓")
-			switch c.Status {
-			case cluster.Warn:
-				mark = st.Warn.Render("!")
-			case cluster.Fail:
-				mark = st.Fail.Render("✗")
-			}
-			fmt.Fprintf(f.IO.Out, "%s %s\n", mark, c.String())
-		}
+		check.Text(f.IO.Out, f.IO.Styles(), results)
 	}
-	if failed > 0 {
-		return fmt.Errorf("%d check(s) failed: %w", failed, cmdutil.ErrCheckFailed)
+	if n := check.Count(results, check.Fail); n > 0 {
+		return fmt.Errorf("%d check(s) failed: %w", n, cmdutil.ErrCheckFailed)
 	}
 	return nil
 }

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kubedojo/dojo/internal/cluster"
+	"github.com/kubedojo/dojo/internal/check"
 	"github.com/kubedojo/dojo/internal/cmdutil"
 	"github.com/kubedojo/dojo/internal/factory/factorytest"
 )
@@ -14,14 +14,14 @@ import (
 func TestDoctorExitCodes(t *testing.T) {
 	cases := []struct {
 		name   string
-		checks []cluster.Check
+		checks []check.Result
 		want   int
 	}{
-		{"all ok", []cluster.Check{{Name: "helm", Status: cluster.OK, Message: "helm v4.3.1"}}, cmdutil.ExitOK},
-		{"a warning", []cluster.Check{{Name: "jq", Status: cluster.Warn, Message: "jq not found", Fix: "install it"}}, cmdutil.ExitOK},
-		{"a failure", []cluster.Check{
-			{Name: "helm", Status: cluster.OK, Message: "helm v4.3.1"},
-			{Name: "kubectl", Status: cluster.Fail, Message: "kubectl not found", Fix: "install it"},
+		{"all ok", []check.Result{{Criterion: "helm", Status: check.Pass, Observed: "helm v4.3.1"}}, cmdutil.ExitOK},
+		{"a warning", []check.Result{{Criterion: "jq", Status: check.Warn, Observed: "jq not found", Next: "install it"}}, cmdutil.ExitOK},
+		{"a failure", []check.Result{
+			{Criterion: "helm", Status: check.Pass, Observed: "helm v4.3.1"},
+			{Criterion: "kubectl", Status: check.Fail, Observed: "kubectl not found", Next: "install it"},
 		}, cmdutil.ExitCheckFailed},
 	}
 	for _, c := range cases {
@@ -33,8 +33,8 @@ func TestDoctorExitCodes(t *testing.T) {
 				t.Fatalf("exit %d (%v), want %d", got, err, c.want)
 			}
 			for _, ch := range c.checks {
-				if !strings.Contains(out.String(), ch.String()) {
-					t.Errorf("check %q not printed in %q", ch.String(), out.String())
+				if !strings.Contains(out.String(), ch.Observed) || !strings.Contains(out.String(), ch.Next) {
+					t.Errorf("check %+v not printed in %q", ch, out.String())
 				}
 			}
 		})
