@@ -35,7 +35,8 @@ fmt-check:
 clean:
 	rm -rf bin
 
-# Cold start of `dojo hint step-5 1` and `dojo steps` (docs/benchmarks.md).
+# Cold start of `dojo hint step-5 1` and `dojo steps`, beside `kubectl
+# version --client` from lab-tools (docs/benchmarks.md).
 .PHONY: bench-startup
-bench-startup:
+bench-startup: lab-tools
 	$(GO) test -run '^$$' -bench Startup -benchtime 40x -count 1 ./internal/cli

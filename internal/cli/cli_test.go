@@ -233,8 +233,8 @@ func TestCorruptStateIsReportedAndBackedUp(t *testing.T) {
 	os.MkdirAll(filepath.Join(s.ws, ".dojo"), 0o755)
 	os.WriteFile(filepath.Join(s.ws, ".dojo", "state.json"), []byte("{nope"), 0o644)
 	r := s.run(false, false, "hint", "5")
-	if r.code != 0 || !strings.Contains(r.errOut, "could not be read") || !strings.Contains(r.errOut, ".bak") {
-		t.Fatalf("exit %d, stderr %q; want a warning naming the backup", r.code, r.errOut)
+	if r.code != 0 || !strings.HasPrefix(r.errOut, "! $WS/.dojo/state.json could not be read") || !strings.Contains(r.errOut, ".bak") {
+		t.Fatalf("exit %d, stderr %q; want one warning, in the warning format, naming the backup", r.code, r.errOut)
 	}
 	if !strings.Contains(r.out, "Hint 1 of 3") {
 		t.Fatalf("the hint was not shown after the warning: %q", r.out)

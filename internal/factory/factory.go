@@ -3,7 +3,6 @@
 package factory
 
 import (
-	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -111,7 +110,7 @@ func (f *Factory) State() (*state.Store, error) {
 		return nil, err
 	}
 	st := state.NewStore(ws, f.Now)
-	st.Warn = func(msg string) { fmt.Fprintln(f.IO.ErrOut, msg) }
+	st.Warn = f.IO.Warn
 	return st, nil
 }
 

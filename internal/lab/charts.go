@@ -3,7 +3,6 @@ package lab
 import (
 	"context"
 	"embed"
-	"errors"
 	"fmt"
 	"io/fs"
 	"net"
@@ -14,15 +13,11 @@ import (
 	"strings"
 	"time"
 
-	"helm.sh/helm/v4/pkg/action"
 	"helm.sh/helm/v4/pkg/chart/loader/archive"
 	chart "helm.sh/helm/v4/pkg/chart/v2"
 	"helm.sh/helm/v4/pkg/chart/v2/loader"
 	chartutil "helm.sh/helm/v4/pkg/chart/v2/util"
-	"helm.sh/helm/v4/pkg/cli"
-	"helm.sh/helm/v4/pkg/kube"
 	repo "helm.sh/helm/v4/pkg/repo/v1"
-	"helm.sh/helm/v4/pkg/storage/driver"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -42,8 +37,8 @@ type chartRepo struct {
 	srv *http.Server
 }
 
-// LoadFS loads a chart from a directory of an fs.FS (e.g. embedded/).
-func LoadFS(fsys fs.FS, dir string) (*chart.Chart, error) {
+// loadFS loads a chart from a directory of an fs.FS.
+func loadFS(fsys fs.FS, dir string) (*chart.Chart, error) {
 	var files []*archiveFile
 	err := fs.WalkDir(fsys, dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
@@ -72,7 +67,7 @@ func (l *Lab) startChartRepo(ctx context.Context) error {
 		return err
 	}
 	for _, e := range entries {
-		ch, err := LoadFS(standInCharts, path.Join("charts", e.Name()))
+		ch, err := loadFS(standInCharts, path.Join("charts", e.Name()))
 		if err != nil {
 			return fmt.Errorf("stand-in chart %s: %w", e.Name(), err)
 		}
@@ -153,88 +148,6 @@ func (l *Lab) InstallMonitoringCRDs(ctx context.Context) error {
 		}
 		return nil
 	})
-}
-
-// HelmSettings returns Helm CLI settings pointing at the lab: its
-// kubeconfig, and repository config and cache under the lab's directory.
-func (l *Lab) HelmSettings(namespace string) *cli.EnvSettings {
-	s := cli.New()
-	s.KubeConfig = l.kubeconfig
-	s.SetNamespace(namespace)
-	s.RepositoryConfig = filepath.Join(l.dir, "helm", "repositories.yaml")
-	s.RepositoryCache = filepath.Join(l.dir, "helm", "cache")
-	s.RegistryConfig = filepath.Join(l.dir, "helm", "registry.json")
-	return s
-}
-
-// Release is a Helm release to install into the lab.
-type Release struct {
-	Name, Namespace string
-	// Chart is a loaded chart; or ChartName (+ Version) from RepoURL (default
-	// the lab's chart repository of stand-ins).
-	Chart     *chart.Chart
-	ChartName string
-	Version   string
-	RepoURL   string
-	Values    map[string]any
-	// Wait for the release's resources to be ready.
-	Wait    bool
-	Timeout time.Duration
-}
-
-// Install installs a release with the Helm v4 SDK (a fresh Configuration per
-// release, so Capabilities see CRDs installed before), or upgrades it when
-// it exists.
-func (l *Lab) Install(ctx context.Context, r Release) error {
-	settings := l.HelmSettings(r.Namespace)
-	cfg := action.NewConfiguration()
-	if err := cfg.Init(settings.RESTClientGetter(), r.Namespace, "secret"); err != nil {
-		return err
-	}
-	ch := r.Chart
-	if ch == nil {
-		opts := action.ChartPathOptions{RepoURL: r.RepoURL, Version: r.Version}
-		if opts.RepoURL == "" {
-			opts.RepoURL = l.ChartRepoURL()
-		}
-		p, err := opts.LocateChart(r.ChartName, settings)
-		if err != nil {
-			return fmt.Errorf("locate chart %s: %w", r.ChartName, err)
-		}
-		if ch, err = loader.Load(p); err != nil {
-			return err
-		}
-	}
-	if r.Timeout == 0 {
-		r.Timeout = 3 * time.Minute
-	}
-	wait := kube.HookOnlyStrategy
-	if r.Wait {
-		wait = kube.StatusWatcherStrategy
-	}
-	hist := action.NewHistory(cfg)
-	hist.Max = 1
-	if _, err := hist.Run(r.Name); errors.Is(err, driver.ErrReleaseNotFound) {
-		inst := action.NewInstall(cfg)
-		inst.ReleaseName, inst.Namespace = r.Name, r.Namespace
-		inst.CreateNamespace = true
-		inst.WaitStrategy = wait
-		inst.Timeout = r.Timeout
-		if _, err := inst.RunWithContext(ctx, ch, r.Values); err != nil {
-			return fmt.Errorf("helm install %s: %w", r.Name, err)
-		}
-		return nil
-	} else if err != nil {
-		return err
-	}
-	up := action.NewUpgrade(cfg)
-	up.Namespace = r.Namespace
-	up.WaitStrategy = wait
-	up.Timeout = r.Timeout
-	if _, err := up.RunWithContext(ctx, r.Name, ch, r.Values); err != nil {
-		return fmt.Errorf("helm upgrade %s: %w", r.Name, err)
-	}
-	return nil
 }
 
 type archiveFile = archive.BufferedFile

@@ -135,7 +135,7 @@ func TestPipeline(t *testing.T) {
 		// the highest desired count.
 		var desired int32
 		d := eventually(t, l, "HPA scales up (desired ≥ 4)", 2*time.Minute, func(ctx context.Context) error {
-			h, err := cs.AutoscalingV2().HorizontalPodAutoscalers("default").Get(ctx, "consumer", metav1.GetOptions{})
+			h, err := cs.AutoscalingV2().HorizontalPodAutoscalers(workshop.AppNamespace).Get(ctx, workshop.ConsumerRelease, metav1.GetOptions{})
 			if err != nil {
 				return err
 			}
@@ -148,7 +148,7 @@ func TestPipeline(t *testing.T) {
 		t.Logf("MEASURE reaction 200 items pushed → HPA desired %d: %s", desired, d.Round(time.Millisecond))
 		var n int
 		eventually(t, l, "as many consumer processes as the HPA asked", time.Minute, func(ctx context.Context) (err error) {
-			n, err = l.RunningPods("default", "app.kubernetes.io/name=consumer")
+			n, err = l.RunningPods(workshop.AppNamespace, "app.kubernetes.io/name="+workshop.ConsumerRelease)
 			if err == nil && n < int(desired) {
 				err = fmt.Errorf("%d consumer processes, want %d", n, desired)
 			}
@@ -157,7 +157,7 @@ func TestPipeline(t *testing.T) {
 		t.Logf("MEASURE %d consumer processes running %s after the push", n, time.Since(pushed).Round(time.Millisecond))
 		maxDesired := desired
 		for time.Since(pushed) < 45*time.Second {
-			h, err := cs.AutoscalingV2().HorizontalPodAutoscalers("default").Get(ctx, "consumer", metav1.GetOptions{})
+			h, err := cs.AutoscalingV2().HorizontalPodAutoscalers(workshop.AppNamespace).Get(ctx, workshop.ConsumerRelease, metav1.GetOptions{})
 			if err == nil && h.Status.DesiredReplicas > maxDesired {
 				maxDesired = h.Status.DesiredReplicas
 				t.Logf("MEASURE HPA desired %d at %s after the push", maxDesired, time.Since(pushed).Round(time.Millisecond))
@@ -172,7 +172,7 @@ func TestPipeline(t *testing.T) {
 
 	t.Run("c/the consumers drain the queue and the Deployment reaches 0", func(t *testing.T) {
 		d := eventually(t, l, "queue empty", 3*time.Minute, func(ctx context.Context) error {
-			n, err := rdb.LLen(ctx, "padok").Result()
+			n, err := rdb.LLen(ctx, workshop.Queue).Result()
 			if err == nil && n > 0 {
 				err = fmt.Errorf("%d items left", n)
 			}
@@ -180,14 +180,14 @@ func TestPipeline(t *testing.T) {
 		})
 		t.Logf("MEASURE queue drained in %s", d.Round(time.Millisecond))
 		d = eventually(t, l, "consumer at 0 replicas", 2*time.Minute, func(ctx context.Context) error {
-			dep, err := cs.AppsV1().Deployments("default").Get(ctx, "consumer", metav1.GetOptions{})
+			dep, err := cs.AppsV1().Deployments(workshop.AppNamespace).Get(ctx, workshop.ConsumerRelease, metav1.GetOptions{})
 			if err != nil {
 				return err
 			}
 			if *dep.Spec.Replicas != 0 || dep.Status.Replicas != 0 {
 				return fmt.Errorf("spec.replicas %d, status.replicas %d", *dep.Spec.Replicas, dep.Status.Replicas)
 			}
-			n, err := l.RunningPods("default", "app.kubernetes.io/name=consumer")
+			n, err := l.RunningPods(workshop.AppNamespace, "app.kubernetes.io/name="+workshop.ConsumerRelease)
 			if err == nil && n != 0 {
 				err = fmt.Errorf("%d consumer processes still running", n)
 			}
@@ -201,7 +201,7 @@ func TestPipeline(t *testing.T) {
 			t.Logf("GOARCH %s: the value is implementation-specific (MinInt64 only on amd64); checking it is set", runtime.GOARCH)
 		}
 		eventually(t, l, "HPA current averageValue", time.Minute, func(ctx context.Context) error {
-			h, err := cs.AutoscalingV2().HorizontalPodAutoscalers("default").Get(ctx, "consumer", metav1.GetOptions{})
+			h, err := cs.AutoscalingV2().HorizontalPodAutoscalers(workshop.AppNamespace).Get(ctx, workshop.ConsumerRelease, metav1.GetOptions{})
 			if err != nil {
 				return err
 			}

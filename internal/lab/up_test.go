@@ -21,9 +21,9 @@ import (
 	"github.com/kubedojo/dojo/embedded"
 	"github.com/kubedojo/dojo/internal/bootstrap"
 	"github.com/kubedojo/dojo/internal/helm"
-	"github.com/kubedojo/dojo/internal/kube"
 	"github.com/kubedojo/dojo/internal/lab"
 	"github.com/kubedojo/dojo/internal/ui"
+	"github.com/kubedojo/dojo/internal/versions"
 	"github.com/kubedojo/dojo/internal/workshop"
 )
 
@@ -54,13 +54,16 @@ func TestUpOnLab(t *testing.T) {
 			Version:   "lab",
 			Timeout:   5 * time.Minute,
 		}, bootstrap.Env{Progress: pr, Embedded: embedded.FS(), WorkspaceSrc: embedded.Workspace(),
-			Access: func() (*kube.Access, error) { return kube.FromFile(l.Kubeconfig(), "", workshop.DefaultContext) }})
+			Access: l.Access})
 		pr.Close()
 		t.Logf("MEASURE %s: %s", what, time.Since(start).Round(time.Millisecond))
 		return res, errOut.String(), err
 	}
-	releases := []string{"traefik", "redis", "producer", "consumer"}
-	namespaceOf := map[string]string{"traefik": "traefik", "redis": "default", "producer": "default", "consumer": "default"}
+	releases := append([]string{versions.Traefik.Release, workshop.RedisRelease}, workshop.AppReleases()...)
+	namespaceOf := map[string]string{versions.Traefik.Release: versions.Traefik.Namespace}
+	for _, r := range releases[1:] {
+		namespaceOf[r] = workshop.AppNamespace
+	}
 	// revisions reads Helm's storage (secrets owner=helm) from the API
 	// server: release → latest revision and its status.
 	revisions := func(ctx context.Context) (map[string]string, error) {
@@ -109,10 +112,10 @@ func TestUpOnLab(t *testing.T) {
 	if err := allDeployed(revs); err != nil {
 		fail("%v", err)
 	}
-	if _, err := os.Stat(filepath.Join(ws, "charts", "producer", "Chart.yaml")); err != nil {
+	if _, err := os.Stat(filepath.Join(workshop.AppChartDir(ws, workshop.ProducerRelease), "Chart.yaml")); err != nil {
 		t.Errorf("workspace not written: %v", err)
 	}
-	if _, err := cs.CoreV1().Services("default").Get(ctx, "redis-master", metav1.GetOptions{}); err != nil {
+	if _, err := cs.CoreV1().Services(workshop.AppNamespace).Get(ctx, workshop.RedisService, metav1.GetOptions{}); err != nil {
 		t.Errorf("Service redis-master: %v", err)
 	}
 	svc, err := cs.CoreV1().Services("traefik").Get(ctx, "traefik", metav1.GetOptions{})
@@ -163,13 +166,13 @@ func TestUpOnLab(t *testing.T) {
 	if _, err := post("/publish/19"); err != nil {
 		fail("through the ingress: %v", err)
 	}
-	n, err := rdb.LLen(ctx, "padok").Result()
+	n, err := rdb.LLen(ctx, workshop.Queue).Result()
 	if err != nil || n < 5 {
 		fail("queue after publishing 20: %d %v, want ≥ 5", n, err)
 	}
 	t.Logf("queue length after 20 published: %d", n)
 	eventually(t, l, "the consumer drains the queue", 2*time.Minute, func(ctx context.Context) error {
-		n, err := rdb.LLen(ctx, "padok").Result()
+		n, err := rdb.LLen(ctx, workshop.Queue).Result()
 		if err == nil && n > 0 {
 			err = fmt.Errorf("%d items left", n)
 		}
@@ -200,13 +203,17 @@ func TestUpOnLab(t *testing.T) {
 	// (c) an interrupted install is completed by the next run: uninstall the
 	// producer so there is work, cancel while its install is under way
 	// (Helm's storage says pending-install), run again.
+	access, err := l.Access()
+	if err != nil {
+		t.Fatal(err)
+	}
 	cfg := action.NewConfiguration()
-	if err := cfg.Init(l.HelmSettings("default").RESTClientGetter(), "default", "secret"); err != nil {
+	if err := cfg.Init(access.ForNamespace(workshop.AppNamespace), workshop.AppNamespace, "secret"); err != nil {
 		t.Fatal(err)
 	}
 	un := action.NewUninstall(cfg)
 	un.WaitStrategy = helmkube.HookOnlyStrategy
-	if _, err := un.Run("producer"); err != nil {
+	if _, err := un.Run(workshop.ProducerRelease); err != nil {
 		t.Fatalf("uninstall producer: %v", err)
 	}
 	cctx, cancel := context.WithCancel(ctx)
@@ -215,7 +222,7 @@ func TestUpOnLab(t *testing.T) {
 		defer cancel()
 		deadline := time.Now().Add(2 * time.Minute)
 		for time.Now().Before(deadline) && cctx.Err() == nil {
-			list, err := cs.CoreV1().Secrets("default").List(cctx, metav1.ListOptions{LabelSelector: "owner=helm,name=producer"})
+			list, err := cs.CoreV1().Secrets(workshop.AppNamespace).List(cctx, metav1.ListOptions{LabelSelector: "owner=helm,name=" + workshop.ProducerRelease})
 			if err == nil {
 				for _, s := range list.Items {
 					if st := s.Labels["status"]; st != "" && st != "uninstalled" {

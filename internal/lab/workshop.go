@@ -7,61 +7,97 @@ import (
 	"net"
 	"net/http"
 	"net/http/httputil"
+	"os"
 	"path"
+	"path/filepath"
 	"strconv"
 	"time"
 
-	chart "helm.sh/helm/v4/pkg/chart/v2"
-	"helm.sh/helm/v4/pkg/chart/v2/loader"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 
 	"github.com/kubedojo/dojo/embedded"
+	"github.com/kubedojo/dojo/internal/bootstrap"
+	"github.com/kubedojo/dojo/internal/helm"
+	"github.com/kubedojo/dojo/internal/kube"
 	"github.com/kubedojo/dojo/internal/versions"
+	"github.com/kubedojo/dojo/internal/workshop"
+	"github.com/kubedojo/dojo/internal/workspace"
 )
 
-// WorkshopChart loads an embedded workspace chart (redis, producer,
-// consumer) and overlays the reference solution files of the given steps
-// (embedded/solutions/step-N/charts/<name>/...).
-func WorkshopChart(name string, solutionSteps ...int) (*chart.Chart, error) {
-	fsys := embedded.FS()
-	files := map[string][]byte{}
-	add := func(dir string) error {
-		return fs.WalkDir(fsys, dir, func(p string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() {
-				return err
-			}
-			data, err := fs.ReadFile(fsys, p)
-			if err != nil {
-				return err
-			}
-			rel := p[len(dir)+1:]
-			files[rel] = data
-			return nil
-		})
-	}
-	if err := add(path.Join("workspace", "charts", name)); err != nil {
-		return nil, err
-	}
-	for _, step := range solutionSteps {
-		dir := path.Join("solutions", fmt.Sprintf("step-%d", step), "charts", name)
-		if _, err := fs.Stat(fsys, dir); err != nil {
-			return nil, fmt.Errorf("no reference solution for %s in step %d: %w", name, step, err)
-		}
-		if err := add(dir); err != nil {
-			return nil, err
-		}
-	}
-	var bf []*archiveFile
-	for n, d := range files {
-		bf = append(bf, &archiveFile{Name: n, Data: d})
-	}
-	return loader.LoadFiles(bf)
+// Access is the product's one way into the lab's API server (the lab's
+// kubeconfig, its one context).
+func (l *Lab) Access() (*kube.Access, error) {
+	return kube.FromFile(l.kubeconfig, "", workshop.DefaultContext)
 }
 
-// SolutionValues reads embedded/solutions/step-N/values/<file>.
-func SolutionValues(step int, file string) (map[string]any, error) {
+// Installer is the product's Helm installer pointed at the lab, pulling the
+// pinned upstream charts from the lab's repository of stand-ins.
+func (l *Lab) Installer() (*helm.Installer, error) {
+	a, err := l.Access()
+	if err != nil {
+		return nil, err
+	}
+	return helm.New(a, helm.Options{ChartRepo: l.ChartRepoURL(), CacheDir: filepath.Join(l.dir, "helm-cache"), Timeout: 3 * time.Minute}), nil
+}
+
+// Workspace is the lab's learner workspace (written by InstallApp).
+func (l *Lab) Workspace() string { return filepath.Join(l.dir, "workspace") }
+
+// InstallApp is `dojo up` onto the lab (bootstrap.Up, the product's code):
+// Traefik (stand-in chart), Redis, the producer and the consumer, from a
+// workspace in the lab's directory. The consumer's workspace chart first gets
+// the reference solution files of extraConsumerSteps (e.g. 7 and 10), as
+// `dojo solve` writes them.
+func (l *Lab) InstallApp(ctx context.Context, extraConsumerSteps ...int) error {
+	ws := l.Workspace()
+	if _, err := workspace.Init(ws, embedded.Workspace(), workspace.Options{}); err != nil {
+		return err
+	}
+	for _, step := range extraConsumerSteps {
+		if err := copySolution(ws, step, workshop.ConsumerRelease); err != nil {
+			return err
+		}
+	}
+	_, err := bootstrap.Up(ctx, bootstrap.Options{
+		Existing:  true,
+		ChartRepo: l.ChartRepoURL(),
+		Workspace: ws,
+		Domain:    "localhost",
+		Image:     "ghcr.io/kubedojo/dojo:lab",
+		Version:   "lab",
+		Timeout:   5 * time.Minute,
+	}, bootstrap.Env{Access: l.Access, Embedded: embedded.FS(), WorkspaceSrc: embedded.Workspace()})
+	return err
+}
+
+// copySolution writes embedded/solutions/step-N/charts/<chart>/… over the
+// workspace chart.
+func copySolution(ws string, step int, chartName string) error {
+	fsys := embedded.FS()
+	dir := path.Join("solutions", fmt.Sprintf("step-%d", step), "charts", chartName)
+	if _, err := fs.Stat(fsys, dir); err != nil {
+		return fmt.Errorf("no reference solution for %s in step %d: %w", chartName, step, err)
+	}
+	return fs.WalkDir(fsys, dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := fs.ReadFile(fsys, p)
+		if err != nil {
+			return err
+		}
+		dst := filepath.Join(workshop.AppChartDir(ws, chartName), filepath.FromSlash(p[len(dir)+1:]))
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return err
+		}
+		return os.WriteFile(dst, data, 0o644)
+	})
+}
+
+// solutionValues reads embedded/solutions/step-N/values/<file>.
+func solutionValues(step int, file string) (map[string]any, error) {
 	data, err := fs.ReadFile(embedded.FS(), path.Join("solutions", fmt.Sprintf("step-%d", step), "values", file))
 	if err != nil {
 		return nil, err
@@ -70,31 +106,15 @@ func SolutionValues(step int, file string) (map[string]any, error) {
 	return vals, yaml.Unmarshal(data, &vals)
 }
 
-// InstallApp installs what `dojo up` leaves running: the embedded charts
-// redis, producer and consumer in the namespace default (consumer with the
-// reference solutions of extraConsumerSteps, e.g. 7 and 10), and waits for
-// Redis and the producer to be ready.
-func (l *Lab) InstallApp(ctx context.Context, extraConsumerSteps ...int) error {
-	for _, name := range []string{"redis", "producer", "consumer"} {
-		var steps []int
-		if name == "consumer" {
-			steps = extraConsumerSteps
-		}
-		ch, err := WorkshopChart(name, steps...)
-		if err != nil {
-			return err
-		}
-		if err := l.Install(ctx, Release{Name: name, Namespace: "default", Chart: ch, Wait: name != "consumer"}); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// InstallMonitoring installs steps 5, 6 and 8 with the reference values, from
-// the lab's repository of stand-in charts: kube-prometheus-stack (release
-// prometheus), prometheus-redis-exporter, prometheus-adapter.
+// InstallMonitoring installs steps 5, 6 and 8 with the reference values
+// through the product's installer, from the lab's repository of stand-in
+// charts: kube-prometheus-stack (release prometheus),
+// prometheus-redis-exporter, prometheus-adapter.
 func (l *Lab) InstallMonitoring(ctx context.Context, overrides map[string]map[string]any) error {
+	inst, err := l.Installer()
+	if err != nil {
+		return err
+	}
 	for _, s := range []struct {
 		step  int
 		file  string
@@ -104,15 +124,16 @@ func (l *Lab) InstallMonitoring(ctx context.Context, overrides map[string]map[st
 		{6, "prometheus-redis-exporter.yaml", versions.RedisExporter},
 		{8, "prometheus-adapter.yaml", versions.PrometheusAdapter},
 	} {
-		vals, err := SolutionValues(s.step, s.file)
+		vals, err := solutionValues(s.step, s.file)
 		if err != nil {
 			return err
 		}
 		for k, v := range overrides[s.chart.Release] {
 			vals[k] = v
 		}
-		if err := l.Install(ctx, Release{Name: s.chart.Release, Namespace: s.chart.Namespace,
-			ChartName: s.chart.Name, Version: s.chart.Version, Values: vals}); err != nil {
+		c := s.chart
+		if _, err := inst.Apply(ctx, helm.Release{Name: c.Release, Namespace: c.Namespace,
+			Source: helm.Source{Upstream: &c}, Values: vals}); err != nil {
 			return err
 		}
 	}

@@ -161,7 +161,7 @@ func (s *Store) load(setAside bool) (*State, error) {
 		}
 		if !setAside {
 			if s.Warn != nil {
-				s.Warn(fmt.Sprintf("warning: %s could not be read (%s); showing no progress. The next command that records progress keeps a backup of it and starts afresh", s.Path(), reason))
+				s.Warn(fmt.Sprintf("%s could not be read (%s); showing no progress. The next command that records progress keeps a backup of it and starts afresh", s.Path(), reason))
 			}
 			return &State{Version: SchemaVersion, Steps: map[string]*StepState{}}, nil
 		}
@@ -173,7 +173,7 @@ func (s *Store) load(setAside bool) (*State, error) {
 			return nil, fmt.Errorf("setting aside unreadable %s: %w", s.Path(), rerr)
 		}
 		if s.Warn != nil {
-			s.Warn(fmt.Sprintf("warning: %s could not be read (%s); it was moved to %s and progress starts afresh", s.Path(), reason, backup))
+			s.Warn(fmt.Sprintf("%s could not be read (%s); it was moved to %s and progress starts afresh", s.Path(), reason, backup))
 		}
 		return &State{Version: SchemaVersion, Steps: map[string]*StepState{}}, nil
 	}

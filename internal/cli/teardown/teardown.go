@@ -101,7 +101,7 @@ func deleteCluster(f *factory.Factory, name string, env cluster.PreflightEnv) er
 		return err
 	}
 	if err := cluster.ForgetReady(cluster.DefaultStateDir(), name); err != nil {
-		fmt.Fprintf(f.IO.ErrOut, "warning: %v\n", err)
+		f.IO.Warn(err.Error())
 	}
 	fmt.Fprintf(f.IO.Out, "Deleted the kind cluster %q and its kubeconfig entries.\n", name)
 	return nil
