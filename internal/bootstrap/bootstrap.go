@@ -79,7 +79,7 @@ type Result struct {
 
 // phase is one step of dojo up. It starts once every phase it needs has
 // succeeded; phases that do not need each other run at the same time. A
-// failed phase cancels the run: the phases after it do not start.
+// failed phase stops only the phases that need it.
 type phase struct {
 	name  string
 	needs []string
@@ -139,53 +139,72 @@ func Up(ctx context.Context, o Options, env Env) (*Result, error) {
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) && parent.Err() == nil {
 			errs = append(errs, fmt.Errorf("dojo up did not finish within --timeout %s; run it again to continue", o.Timeout))
 		}
-		return u.res, interrupted(parent, errors.Join(dedupe(errs)...))
+		return u.res, interrupted(parent, errors.Join(errs...))
 	}
 	return u.res, nil
 }
 
 // runPhases runs the phases, each once the ones it needs have succeeded, and
-// returns the errors of those that failed. The first failure cancels the
-// rest; a phase whose need failed or was never run does not start.
+// returns, in the list's order, the error of each phase that failed and a
+// line for each phase that never started because one it needs did not
+// succeed. Phases fail independently: a failure stops only what needs it.
 func runPhases(ctx context.Context, phases []phase) []error {
-	ctx, stop := context.WithCancelCause(ctx)
-	defer stop(nil)
 	done := map[string]chan struct{}{}
-	ok := map[string]*bool{}
-	for _, p := range phases {
+	errOf := make([]error, len(phases))
+	index := map[string]int{}
+	for i, p := range phases {
 		done[p.name] = make(chan struct{})
-		ok[p.name] = new(bool)
+		index[p.name] = i
 	}
-	var mu sync.Mutex
-	var errs []error
 	var wg sync.WaitGroup
-	for _, p := range phases {
+	for i, p := range phases {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			defer close(done[p.name])
+			var missing []string
 			for _, n := range p.needs {
 				<-done[n]
-				if !*ok[n] {
-					return
+				if errOf[index[n]] != nil {
+					missing = append(missing, n)
 				}
 			}
-			if ctx.Err() != nil {
-				return
+			switch {
+			case len(missing) > 0:
+				errOf[i] = &notStarted{phase: p.name, needs: missing}
+			case ctx.Err() != nil:
+				errOf[i] = &notStarted{phase: p.name, cause: ctx.Err()}
+			default:
+				errOf[i] = p.run(ctx)
 			}
-			if err := p.run(ctx); err != nil {
-				mu.Lock()
-				errs = append(errs, err)
-				mu.Unlock()
-				stop(err)
-				return
-			}
-			*ok[p.name] = true
 		}()
 	}
 	wg.Wait()
+	var errs []error
+	for _, err := range errOf {
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
 	return errs
 }
+
+// notStarted is a phase that did not run: what it needs failed, or the run
+// ended first.
+type notStarted struct {
+	phase string
+	needs []string
+	cause error
+}
+
+func (e *notStarted) Error() string {
+	if len(e.needs) > 0 {
+		return fmt.Sprintf("%s not started: it needs %s", e.phase, strings.Join(e.needs, " and "))
+	}
+	return fmt.Sprintf("%s not started: %v", e.phase, e.cause)
+}
+
+func (e *notStarted) Unwrap() error { return e.cause }
 
 func (u *run) warn(msg string) {
 	u.mu.Lock()
@@ -437,16 +456,3 @@ func shortImage(ref string) string {
 	return ref
 }
 
-func dedupe(errs []error) []error {
-	var out []error
-	for _, e := range errs {
-		if errors.Is(e, context.Canceled) && len(errs) > 1 {
-			continue // a sibling's failure cancelled this one
-		}
-		out = append(out, e)
-	}
-	if len(out) == 0 {
-		return errs
-	}
-	return out
-}

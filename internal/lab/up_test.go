@@ -18,7 +18,6 @@ import (
 	helmkube "helm.sh/helm/v4/pkg/kube"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/kubedojo/dojo/embedded"
 	"github.com/kubedojo/dojo/internal/bootstrap"
 	"github.com/kubedojo/dojo/internal/helm"
 	"github.com/kubedojo/dojo/internal/lab"
@@ -45,16 +44,9 @@ func TestUpOnLab(t *testing.T) {
 		streams, _, _, errOut := ui.Test(false, false)
 		pr := ui.NewProgress(streams)
 		start := time.Now()
-		res, err := bootstrap.Up(ctx, bootstrap.Options{
-			Existing:  true,
-			ChartRepo: l.ChartRepoURL(),
-			Workspace: ws,
-			Domain:    "localhost",
-			Image:     "ghcr.io/kubedojo/dojo:lab",
-			Version:   "lab",
-			Timeout:   5 * time.Minute,
-		}, bootstrap.Env{Progress: pr, Embedded: embedded.FS(), WorkspaceSrc: embedded.Workspace(),
-			Access: l.Access})
+		o, env := l.UpOptions(ws)
+		env.Progress = pr
+		res, err := bootstrap.Up(ctx, o, env)
 		pr.Close()
 		t.Logf("MEASURE %s: %s", what, time.Since(start).Round(time.Millisecond))
 		return res, errOut.String(), err

@@ -60,7 +60,17 @@ func (l *Lab) InstallApp(ctx context.Context, extraConsumerSteps ...int) error {
 			return err
 		}
 	}
-	_, err := bootstrap.Up(ctx, bootstrap.Options{
+	o, env := l.UpOptions(ws)
+	_, err := bootstrap.Up(ctx, o, env)
+	return err
+}
+
+// UpOptions are dojo up's options and environment for installing onto the
+// lab from the workspace ws: the lab's cluster (--context kind-dojo), its
+// stand-in charts, the domain localhost and the dojo image the process
+// kubelet runs as bin/dojo.
+func (l *Lab) UpOptions(ws string) (bootstrap.Options, bootstrap.Env) {
+	return bootstrap.Options{
 		Existing:  true,
 		ChartRepo: l.ChartRepoURL(),
 		Workspace: ws,
@@ -68,8 +78,7 @@ func (l *Lab) InstallApp(ctx context.Context, extraConsumerSteps ...int) error {
 		Image:     "ghcr.io/kubedojo/dojo:lab",
 		Version:   "lab",
 		Timeout:   5 * time.Minute,
-	}, bootstrap.Env{Access: l.Access, Embedded: embedded.FS(), WorkspaceSrc: embedded.Workspace()})
-	return err
+	}, bootstrap.Env{Access: l.Access, Embedded: embedded.FS(), WorkspaceSrc: embedded.Workspace()}
 }
 
 // copySolution writes embedded/solutions/step-N/charts/<chart>/… over the
