@@ -455,4 +455,3 @@ func shortImage(ref string) string {
 	ref, _, _ = strings.Cut(ref, "@")
 	return ref
 }
-

@@ -83,6 +83,7 @@ func TestRunPhasesOrderAndIndependentFailures(t *testing.T) {
 		t.Fatalf("after the end: %v (ran %v)", errs, order)
 	}
 }
+
 // dojo up's phases are one list whose needs name phases of the list.
 func TestPhasesNeedOnlyListedPhases(t *testing.T) {
 	u := &run{}
