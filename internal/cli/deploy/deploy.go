@@ -2,6 +2,7 @@
 package deploy
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -12,15 +13,29 @@ import (
 	"github.com/kubedojo/dojo/internal/cmdutil"
 	"github.com/kubedojo/dojo/internal/factory"
 	"github.com/kubedojo/dojo/internal/helm"
+	"github.com/kubedojo/dojo/internal/kube"
 	"github.com/kubedojo/dojo/internal/report"
 	"github.com/kubedojo/dojo/internal/ui"
 	"github.com/kubedojo/dojo/internal/workshop"
 )
 
-// Options are the flags of `dojo deploy`.
+// Options are the flags of `dojo deploy` and what it needs, filled from the
+// factory by NewCmd (a test sets its own).
 type Options struct {
 	Release string
 	Timeout time.Duration
+
+	IO        *ui.IOStreams
+	Workspace func() (string, error)
+	Access    func() (*kube.Access, error)
+	// Installer upgrades the release (helm.New in production).
+	Installer func(a *kube.Access, timeout time.Duration) AppUpgrader
+}
+
+// AppUpgrader upgrades an app release from the workspace chart
+// (*helm.Installer).
+type AppUpgrader interface {
+	UpgradeApp(ctx context.Context, workspaceDir, name string) (helm.Result, error)
 }
 
 // NewCmd builds `dojo deploy`.
@@ -47,7 +62,11 @@ when neither the chart nor the values changed.`,
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Release = args[0]
-			return Run(cmd, f, opts)
+			opts.IO, opts.Workspace, opts.Access = f.IO, f.Workspace, f.Access
+			opts.Installer = func(a *kube.Access, timeout time.Duration) AppUpgrader {
+				return helm.New(a, helm.Options{Timeout: timeout})
+			}
+			return Run(cmd.Context(), opts)
 		},
 	}
 	f.AddClusterFlags(cmd.Flags())
@@ -56,24 +75,24 @@ when neither the chart nor the values changed.`,
 }
 
 // Run upgrades the release.
-func Run(cmd *cobra.Command, f *factory.Factory, opts *Options) error {
-	ws, err := f.Workspace()
+func Run(ctx context.Context, opts *Options) error {
+	ws, err := opts.Workspace()
 	if err != nil {
 		return err
 	}
-	access, err := f.Access()
+	access, err := opts.Access()
 	if err != nil {
 		return err
 	}
-	inst := helm.New(access, helm.Options{Timeout: opts.Timeout})
-	pr := ui.NewProgress(f.IO)
+	inst := opts.Installer(access, opts.Timeout)
+	pr := ui.NewProgress(opts.IO)
 	defer pr.Close()
 	res, err := report.Phase(pr, opts.Release, func(report.Task) (helm.Result, error) {
-		return inst.UpgradeApp(cmd.Context(), ws, opts.Release)
+		return inst.UpgradeApp(ctx, ws, opts.Release)
 	})
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(f.IO.Out, "%s %s (revision %d)\n", res.Release, res.Action, res.Revision)
+	fmt.Fprintf(opts.IO.Out, "%s %s (revision %d)\n", res.Release, res.Action, res.Revision)
 	return nil
 }

@@ -23,6 +23,13 @@ import (
 type Options struct {
 	Purge bool
 	Yes   bool
+
+	// What teardown needs, filled from the factory by NewCmd (a test sets
+	// its own).
+	IO        *ui.IOStreams
+	Cluster   factory.ClusterFlags // Name set
+	Workspace func() (string, error)
+	Machine   func() cluster.PreflightEnv
 }
 
 // NewCmd builds `dojo teardown`.
@@ -38,7 +45,10 @@ else. dojo refuses a cluster it did not create. Your workspace stays unless
   dojo teardown --purge --yes   # also delete the workspace, no question`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return Run(f, opts, f.Machine())
+			opts.IO, opts.Workspace, opts.Machine = f.IO, f.Workspace, f.Machine
+			opts.Cluster = f.Cluster
+			opts.Cluster.Name = f.ClusterName()
+			return Run(opts)
 		},
 	}
 	f.AddClusterFlags(cmd.Flags())
@@ -48,18 +58,18 @@ else. dojo refuses a cluster it did not create. Your workspace stays unless
 }
 
 // Run deletes the cluster, then, with --purge, the workspace.
-func Run(f *factory.Factory, opts *Options, env cluster.PreflightEnv) error {
-	name := f.ClusterName()
-	if c := f.Cluster.Context; c != "" && c != workshop.KindContext(name) {
+func Run(opts *Options) error {
+	name := opts.Cluster.Name
+	if c := opts.Cluster.Context; c != "" && c != workshop.KindContext(name) {
 		return cmdutil.Usagef("dojo teardown deletes only the kind cluster dojo created (context %s); --context %q names another cluster, which dojo leaves alone: remove what dojo installed there with `helm uninstall`", workshop.KindContext(name), c)
 	}
-	ws, err := f.Workspace()
+	ws, err := opts.Workspace()
 	if err != nil {
 		return err
 	}
 	if opts.Purge && !opts.Yes {
 		// Ask before anything is deleted, so a "no" changes nothing.
-		ok, err := confirm(f.IO, fmt.Sprintf("Delete the workspace %s and everything you wrote in it? [y/N] ", ws))
+		ok, err := confirm(opts.IO, fmt.Sprintf("Delete the workspace %s and everything you wrote in it? [y/N] ", ws))
 		if err != nil {
 			return err
 		}
@@ -67,32 +77,32 @@ func Run(f *factory.Factory, opts *Options, env cluster.PreflightEnv) error {
 			return errors.New("nothing deleted")
 		}
 	}
-	if err := deleteCluster(f, name, env); err != nil {
+	if err := deleteCluster(opts.IO, name, opts.Machine()); err != nil {
 		var nf *cluster.NotFoundError
 		if !opts.Purge || !errors.As(err, &nf) {
 			return err
 		}
 		// Already gone: the workspace can still be purged as asked.
-		fmt.Fprintf(f.IO.ErrOut, "%s\n", err)
+		fmt.Fprintf(opts.IO.ErrOut, "%s\n", err)
 	}
 	if !opts.Purge {
-		fmt.Fprintf(f.IO.Out, "Your workspace stays in %s (dojo up reuses it; --purge deletes it).\n", ws)
+		fmt.Fprintf(opts.IO.Out, "Your workspace stays in %s (dojo up reuses it; --purge deletes it).\n", ws)
 		return nil
 	}
 	if err := purge(ws); err != nil {
 		return err
 	}
-	fmt.Fprintf(f.IO.Out, "Deleted the workspace %s.\n", ws)
+	fmt.Fprintf(opts.IO.Out, "Deleted the workspace %s.\n", ws)
 	return nil
 }
 
-func deleteCluster(f *factory.Factory, name string, env cluster.PreflightEnv) error {
+func deleteCluster(io *ui.IOStreams, name string, env cluster.PreflightEnv) error {
 	rt, err := cluster.DetectRuntime(env.Host)
 	if err != nil {
 		return err
 	}
 	p := env.NewProvider(rt)
-	pr := ui.NewProgress(f.IO)
+	pr := ui.NewProgress(io)
 	defer pr.Close()
 	t := pr.Start("delete cluster " + name)
 	err = cluster.Teardown(p, name)
@@ -101,9 +111,9 @@ func deleteCluster(f *factory.Factory, name string, env cluster.PreflightEnv) er
 		return err
 	}
 	if err := cluster.ForgetReady(cluster.DefaultStateDir(), name); err != nil {
-		f.IO.Warn(err.Error())
+		io.Warn(err.Error())
 	}
-	fmt.Fprintf(f.IO.Out, "Deleted the kind cluster %q and its kubeconfig entries.\n", name)
+	fmt.Fprintf(io.Out, "Deleted the kind cluster %q and its kubeconfig entries.\n", name)
 	return nil
 }
 

@@ -2,6 +2,7 @@
 package up
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"time"
@@ -20,7 +21,8 @@ import (
 	"github.com/kubedojo/dojo/internal/workshop"
 )
 
-// Options are the flags of `dojo up`.
+// Options are the flags of `dojo up` and what it needs, filled from the
+// factory by NewCmd (a test sets its own).
 type Options struct {
 	Domain      string
 	Image       string
@@ -28,6 +30,18 @@ type Options struct {
 	ChartRepo   string
 	Timings     bool
 	Timeout     time.Duration
+
+	IO        *ui.IOStreams
+	Getenv    func(string) string
+	Version   string
+	Cluster   factory.ClusterFlags
+	Workspace func() (string, error)
+	// Env is the machine and the cluster bootstrap.Up works with.
+	Env func() bootstrap.Env
+	// Up is bootstrap.Up (a test hands in its own).
+	Up func(context.Context, bootstrap.Options, bootstrap.Env) (*bootstrap.Result, error)
+	// NextStep is the step to suggest after a successful run.
+	NextStep func() int
 }
 
 // NewCmd builds `dojo up`.
@@ -51,7 +65,18 @@ with --kubeconfig), or onto an existing kind-<name> with --skip-cluster.`,
   dojo up --timings                 # where the time goes
   dojo up --context my-cluster --kubeconfig ./lab.kubeconfig`,
 		Args: cmdutil.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return Run(cmd, f, opts) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			opts.IO, opts.Getenv, opts.Version, opts.Workspace = f.IO, f.Getenv, f.Build.Version, f.Workspace
+			opts.Cluster = f.Cluster
+			opts.Cluster.Name = f.ClusterName()
+			opts.Env = func() bootstrap.Env {
+				return bootstrap.Env{Preflight: f.Machine(), Access: f.Access, Embedded: f.Embedded,
+					WorkspaceSrc: embedded.Workspace(), SelfImage: image.SelfImage}
+			}
+			opts.Up = bootstrap.Up
+			opts.NextStep = func() int { return nextStep(f) }
+			return Run(cmd.Context(), opts)
+		},
 	}
 	fl := cmd.Flags()
 	f.AddClusterFlags(fl)
@@ -65,45 +90,40 @@ with --kubeconfig), or onto an existing kind-<name> with --skip-cluster.`,
 }
 
 // Run brings the workshop up.
-func Run(cmd *cobra.Command, f *factory.Factory, opts *Options) error {
+func Run(ctx context.Context, opts *Options) error {
 	if opts.Timeout <= 0 {
 		return cmdutil.Usagef("--timeout must be positive, got %s", opts.Timeout)
 	}
-	ws, err := f.Workspace()
+	ws, err := opts.Workspace()
 	if err != nil {
 		return err
 	}
 	chartRepo := opts.ChartRepo
 	if chartRepo == "" {
-		chartRepo = f.Getenv(helm.ChartRepoEnv)
+		chartRepo = opts.Getenv(helm.ChartRepoEnv)
 	}
-	pr := ui.NewProgress(f.IO)
+	pr := ui.NewProgress(opts.IO)
 	defer pr.Close()
-	res, err := bootstrap.Up(cmd.Context(), bootstrap.Options{
-		Name:      f.ClusterName(),
+	env := opts.Env()
+	env.Progress = pr
+	res, err := opts.Up(ctx, bootstrap.Options{
+		Name:      opts.Cluster.Name,
 		Domain:    opts.Domain,
 		Image:     opts.Image,
-		Existing:  opts.SkipCluster || f.Cluster.Context != "",
+		Existing:  opts.SkipCluster || opts.Cluster.Context != "",
 		Timeout:   opts.Timeout,
 		ChartRepo: chartRepo,
 		Workspace: ws,
-		Version:   f.Build.Version,
+		Version:   opts.Version,
 		StateDir:  cluster.DefaultStateDir(),
-	}, bootstrap.Env{
-		Preflight:    f.Machine(),
-		Access:       f.Access,
-		Progress:     pr,
-		Embedded:     f.Embedded,
-		WorkspaceSrc: embedded.Workspace(),
-		SelfImage:    image.SelfImage,
-	})
+	}, env)
 	if opts.Timings {
-		PrintTimings(f.IO.ErrOut, pr.Timings())
+		PrintTimings(opts.IO.ErrOut, pr.Timings())
 	}
 	if err != nil {
 		return err
 	}
-	PrintNext(f.IO.Out, f.IO.Styles(), res, nextStep(f))
+	PrintNext(opts.IO.Out, opts.IO.Styles(), res, opts.NextStep())
 	return nil
 }
 

@@ -1,0 +1,73 @@
+package up
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kubedojo/dojo/internal/bootstrap"
+	"github.com/kubedojo/dojo/internal/factory"
+	"github.com/kubedojo/dojo/internal/helm"
+	"github.com/kubedojo/dojo/internal/ui"
+)
+
+// Run turns the flags into bootstrap's options and prints its result; the
+// test hands in a bootstrap that records what it was asked.
+func TestRunHandsTheFlagsToBootstrap(t *testing.T) {
+	io, _, out, errOut := ui.Test(false, false)
+	var got bootstrap.Options
+	var gotEnv bootstrap.Env
+	opts := &Options{Domain: "localhost", Timeout: time.Minute, Timings: true,
+		IO:        io,
+		Getenv:    func(k string) string { return map[string]string{helm.ChartRepoEnv: "http://mirror.invalid/charts"}[k] },
+		Version:   "v1.2.3",
+		Cluster:   factory.ClusterFlags{Name: "other", Context: "mine"},
+		Workspace: func() (string, error) { return "/ws", nil },
+		Env:       func() bootstrap.Env { return bootstrap.Env{} },
+		Up: func(_ context.Context, o bootstrap.Options, env bootstrap.Env) (*bootstrap.Result, error) {
+			got, gotEnv = o, env
+			env.Progress.Start("cluster (existing)").Done(nil)
+			return &bootstrap.Result{Context: "mine", ProducerURL: "http://producer.localhost", Image: "img:1",
+				Releases: []helm.Result{{Release: "redis", Action: helm.Installed, Revision: 1}}}, nil
+		},
+		NextStep: func() int { return 5 },
+	}
+	if err := Run(context.Background(), opts); err != nil {
+		t.Fatal(err)
+	}
+	if got.Name != "other" || !got.Existing || got.Domain != "localhost" || got.ChartRepo != "http://mirror.invalid/charts" ||
+		got.Workspace != "/ws" || got.Version != "v1.2.3" || got.Timeout != time.Minute {
+		t.Fatalf("bootstrap got %+v", got)
+	}
+	if gotEnv.Progress == nil {
+		t.Fatal("no progress handed to bootstrap")
+	}
+	for _, want := range []string{"dojo is up", "(context mine)", "redis", "installed (revision 1)", "dojo step 5"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("stdout lacks %q:\n%s", want, out)
+		}
+	}
+	if !strings.Contains(errOut.String(), "timings:") || !strings.Contains(errOut.String(), "cluster (existing)") {
+		t.Errorf("stderr lacks the timings:\n%s", errOut)
+	}
+
+	// A failed run prints nothing on stdout and returns bootstrap's error.
+	io, _, out, _ = ui.Test(false, false)
+	opts.IO, opts.Timings = io, false
+	boom := errors.New("redis: boom")
+	opts.Up = func(context.Context, bootstrap.Options, bootstrap.Env) (*bootstrap.Result, error) { return &bootstrap.Result{}, boom }
+	if err := Run(context.Background(), opts); !errors.Is(err, boom) || out.Len() != 0 {
+		t.Fatalf("err %v, stdout %q", err, out)
+	}
+	// Without --context or --skip-cluster, dojo up creates the kind cluster.
+	opts.Cluster.Context = ""
+	opts.Up = func(_ context.Context, o bootstrap.Options, _ bootstrap.Env) (*bootstrap.Result, error) {
+		got = o
+		return &bootstrap.Result{}, nil
+	}
+	if err := Run(context.Background(), opts); err != nil || got.Existing {
+		t.Fatalf("err %v, Existing %v: want a kind cluster", err, got.Existing)
+	}
+}
