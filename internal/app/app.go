@@ -245,3 +245,13 @@ func sleepCtx(ctx context.Context, d time.Duration) {
 	case <-ctx.Done():
 	}
 }
+
+// handleLive answers the liveness probe: the process serves HTTP. It asks
+// nothing of Redis, so a Redis outage makes the pod unready (/healthz), never
+// restarted.
+func handleLive(w http.ResponseWriter, r *http.Request) {
+	if !allowMethods(w, r, http.MethodGet, http.MethodHead) {
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "alive"})
+}

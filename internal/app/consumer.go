@@ -180,13 +180,14 @@ func (c *Consumer) Processed() int64 { return c.processed.Load() }
 // Close releases the Redis connections.
 func (c *Consumer) Close() error { return c.rdb.Close() }
 
-// Handler serves GET /healthz and GET /metrics.
+// Handler serves GET /livez, GET /healthz and GET /metrics.
 func (c *Consumer) Handler() http.Handler {
 	mux := http.NewServeMux()
+	mux.HandleFunc("/livez", handleLive)
 	mux.HandleFunc("/healthz", c.handleHealth)
 	mux.Handle("/metrics", methods(promhttp.HandlerFor(c.reg, promhttp.HandlerOpts{Registry: c.reg}), http.MethodGet, http.MethodHead))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, "no such endpoint %s: the consumer serves GET /healthz and GET /metrics", r.URL.Path)
+		writeError(w, http.StatusNotFound, "no such endpoint %s: the consumer serves GET /livez, GET /healthz and GET /metrics", r.URL.Path)
 	})
 	return mux
 }

@@ -194,6 +194,16 @@ func TestRedisRestartMidRun(t *testing.T) {
 	if r := do(t, "POST", psrv.URL+"/publish/50"); r.Code != 503 {
 		t.Fatalf("publish with Redis down = %d %s, want 503", r.Code, r.Body)
 	}
+	// Unready, but alive: the liveness probe (/livez) never depends on Redis,
+	// so an outage does not get the pods restarted.
+	for name, url := range map[string]string{"consumer": csrv.URL, "producer": psrv.URL} {
+		if r := do(t, "GET", url+"/livez"); r.Code != 200 || r.JSON["status"] != "alive" {
+			t.Fatalf("%s /livez with Redis down = %d %s, want 200 alive", name, r.Code, r.Body)
+		}
+		if r := do(t, "GET", url+"/healthz"); r.Code != 503 {
+			t.Fatalf("%s /healthz with Redis down = %d %s, want 503", name, r.Code, r.Body)
+		}
+	}
 	time.Sleep(300 * time.Millisecond) // let the consumers hit the outage and back off
 	s.Restart()
 

@@ -82,16 +82,18 @@ func (p *Producer) Close() error { return p.rdb.Close() }
 //
 //	POST /publish      push one item
 //	POST /publish/{n}  push n items (1..100000) in one round trip
-//	GET  /healthz      200 when Redis answers PING, else 503
+//	GET  /livez        200 while the process serves (the liveness probe)
+//	GET  /healthz      200 when Redis answers PING, else 503 (readiness)
 //	GET  /metrics      Prometheus metrics
 func (p *Producer) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/publish", p.instrument("/publish", http.HandlerFunc(p.handlePublishOne)))
 	mux.Handle("/publish/{n}", p.instrument("/publish/{n}", http.HandlerFunc(p.handlePublishN)))
+	mux.Handle("/livez", p.instrument("/livez", http.HandlerFunc(handleLive)))
 	mux.Handle("/healthz", p.instrument("/healthz", http.HandlerFunc(p.handleHealth)))
 	mux.Handle("/metrics", p.instrument("/metrics", methods(promhttp.HandlerFor(p.reg, promhttp.HandlerOpts{Registry: p.reg}), http.MethodGet, http.MethodHead)))
 	mux.Handle("/", p.instrument("other", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, "no such endpoint %s: use POST /publish, POST /publish/{n}, GET /healthz or GET /metrics", r.URL.Path)
+		writeError(w, http.StatusNotFound, "no such endpoint %s: use POST /publish, POST /publish/{n}, GET /livez, GET /healthz or GET /metrics", r.URL.Path)
 	})))
 	return mux
 }

@@ -249,6 +249,9 @@ func containerPort(c corev1.Container, name string) int32 {
 
 func checkHealthProbes(t *testing.T, name string, c corev1.Container) {
 	t.Helper()
+	// Readiness asks whether the app can reach Redis (/healthz); liveness
+	// only whether the process answers (/livez), so a Redis outage makes the
+	// pods unready and never restarts them.
 	for kind, p := range map[string]*corev1.Probe{"readiness": c.ReadinessProbe, "liveness": c.LivenessProbe} {
 		if p == nil || p.HTTPGet == nil {
 			t.Errorf("%s: no HTTP %s probe", name, kind)
@@ -258,8 +261,9 @@ func checkHealthProbes(t *testing.T, name string, c corev1.Container) {
 		if p.HTTPGet.Port.StrVal != "" {
 			port = int(containerPort(c, p.HTTPGet.Port.StrVal))
 		}
-		if p.HTTPGet.Path != "/healthz" || port != 8080 {
-			t.Errorf("%s: %s probe on %s port %d, want /healthz on 8080", name, kind, p.HTTPGet.Path, port)
+		want := map[string]string{"readiness": "/healthz", "liveness": "/livez"}[kind]
+		if p.HTTPGet.Path != want || port != 8080 {
+			t.Errorf("%s: %s probe on %s port %d, want %s on 8080", name, kind, p.HTTPGet.Path, port, want)
 		}
 	}
 }
