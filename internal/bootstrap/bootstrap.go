@@ -233,7 +233,7 @@ func (u *run) cluster(ctx context.Context) error {
 		return err
 	}
 	u.res.Context = u.access.Context()
-	u.inst = helm.New(u.access, helm.Options{ChartRepo: u.o.ChartRepo, Timeout: u.o.Timeout})
+	u.inst = helm.New(u.access, helm.Options{ChartRepo: u.o.ChartRepo, Timeout: releaseTimeout(u.o.Timeout)})
 	return nil
 }
 
@@ -279,6 +279,14 @@ func (u *run) release(ctx context.Context, name string) error {
 		u.mu.Unlock()
 	}
 	return err
+}
+
+// releaseTimeout bounds one release's install and wait: half the run's
+// deadline, at most 5 minutes, so a stuck release is reported (by name, with
+// its pods) while the run still has time, and the releases after it can
+// still be tried by the next run.
+func releaseTimeout(run time.Duration) time.Duration {
+	return min(run/2, 5*time.Minute)
 }
 
 // interrupted adds what to do after Ctrl-C to err.

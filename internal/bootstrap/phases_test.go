@@ -102,3 +102,17 @@ func TestPhasesNeedOnlyListedPhases(t *testing.T) {
 		}
 	}
 }
+
+// One stuck release must not use up the whole run: its bound is half the
+// run's deadline, at most 5 minutes.
+func TestReleaseTimeoutIsShorterThanTheRun(t *testing.T) {
+	for run, want := range map[time.Duration]time.Duration{
+		4 * time.Minute:  2 * time.Minute,
+		10 * time.Minute: 5 * time.Minute,
+		time.Hour:        5 * time.Minute,
+	} {
+		if got := releaseTimeout(run); got != want || got >= run {
+			t.Errorf("releaseTimeout(%s) = %s, want %s", run, got, want)
+		}
+	}
+}

@@ -33,6 +33,7 @@ import (
 	rcommon "helm.sh/helm/v4/pkg/release/common"
 	release "helm.sh/helm/v4/pkg/release/v1"
 	"helm.sh/helm/v4/pkg/storage/driver"
+	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/yaml"
 
 	"github.com/kubedojo/dojo/internal/kube"
@@ -127,6 +128,8 @@ type Installer struct {
 	// newConfig builds the per-release Helm configuration (tests swap in
 	// Helm's in-memory storage and fake kube client).
 	newConfig func(ns string) (*action.Configuration, error)
+	// newClientset reads pods on a failure (tests: a fake clientset).
+	newClientset func() (kubernetes.Interface, error)
 }
 
 // New returns a Installer for the cluster behind access.
@@ -317,7 +320,7 @@ func (d *Installer) locate(c versions.Chart) (*chart.Chart, error) {
 	opts := action.ChartPathOptions{RepoURL: d.repoURL(c), Version: c.Version}
 	p, err := opts.LocateChart(c.Name, settings)
 	if err != nil {
-		return nil, fmt.Errorf("fetching chart %s %s from %s: %w (offline? set %s to a reachable chart repository)", c.Name, c.Version, d.repoURL(c), err, ChartRepoEnv)
+		return nil, fmt.Errorf("fetching chart %s %s from %s: %w (offline? point dojo up at a reachable chart repository with --chart-repo URL or %s=URL)", c.Name, c.Version, d.repoURL(c), err, ChartRepoEnv)
 	}
 	ch, err := loader.Load(p)
 	if err != nil {
@@ -430,6 +433,9 @@ func (e *ReleaseError) Error() string {
 		for _, ev := range p.Events {
 			fmt.Fprintf(&b, "\n    %s", ev)
 		}
+		for _, l := range p.Logs {
+			fmt.Fprintf(&b, "\n    log: %s", l)
+		}
 	}
 	return b.String()
 }
@@ -441,16 +447,33 @@ func (e *ReleaseError) Unwrap() error { return e.Err }
 // the one that expired).
 func (d *Installer) fail(rel Release, err error) error {
 	re := &ReleaseError{Release: rel.Name, Namespace: rel.Namespace, Err: err}
-	if d.access == nil {
+	cs, cerr := d.clientset()
+	if cerr != nil {
 		return re
 	}
-	cs, cerr := d.access.Clientset()
-	if cerr == nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		re.Pods = pods.NotReady(ctx, cs, rel.Namespace, rel.Name)
+	// The pods are those of the workloads the release created (its stored
+	// manifest), whatever labels the chart gave them.
+	manifest := ""
+	if cfg, cerr := d.newConfig(rel.Namespace); cerr == nil {
+		if last, _ := lastRelease(cfg, rel.Name); last != nil {
+			manifest = last.Manifest
+		}
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	re.Pods = pods.NotReady(ctx, cs, pods.FromManifest(manifest, rel.Namespace))
 	return re
+}
+
+// clientset is the typed client fail reads pods with (tests swap in a fake).
+func (d *Installer) clientset() (kubernetes.Interface, error) {
+	if d.newClientset != nil {
+		return d.newClientset()
+	}
+	if d.access == nil {
+		return nil, errors.New("no cluster")
+	}
+	return d.access.Clientset()
 }
 
 // UpgradeApp upgrades one app release (producer or consumer) from the

@@ -19,6 +19,10 @@ import (
 
 	"github.com/kubedojo/dojo/embedded"
 	"github.com/kubedojo/dojo/internal/pods"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	k8sfake "k8s.io/client-go/kubernetes/fake"
 )
 
 // memDeployer is a Installer over Helm's in-memory release storage and its
@@ -180,6 +184,27 @@ func TestApplyFailureNamesTheRelease(t *testing.T) {
 	var re *ReleaseError
 	if !errors.As(err, &re) || re.Release != "producer" || !strings.Contains(err.Error(), "release producer (namespace default)") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// A failed release names its unready pods, found through the workloads of
+// its stored manifest, with the reason in Kubernetes' words.
+func TestApplyFailureShowsThePodsOfTheReleasesWorkloads(t *testing.T) {
+	kc := &kubefake.FailingKubeClient{PrintingKubeClient: kubefake.PrintingKubeClient{Out: io.Discard},
+		WaitError: errors.New("resource not ready, name: producer, kind: Deployment, status: InProgress")}
+	d, _, _ := memDeployer(t, kc)
+	cs := k8sfake.NewClientset(&corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: "producer-5d8-x", Namespace: "default",
+			Labels: map[string]string{"app.kubernetes.io/name": "producer", "app.kubernetes.io/instance": "producer"}},
+		Status: corev1.PodStatus{ContainerStatuses: []corev1.ContainerStatus{{Name: "producer",
+			State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "ImagePullBackOff",
+				Message: `Back-off pulling image "ghcr.io/kubedojo/dojo:dev"`}}}}},
+	})
+	d.newClientset = func() (kubernetes.Interface, error) { return cs, nil }
+	_, err := d.Apply(context.Background(), producer(nil))
+	want := `pod producer-5d8-x: container producer ImagePullBackOff: Back-off pulling image "ghcr.io/kubedojo/dojo:dev"`
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("err = %v\nwant it to contain %q", err, want)
 	}
 }
 

@@ -14,48 +14,143 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/client-go/kubernetes"
+	"sigs.k8s.io/yaml"
 )
 
 // Report is one pod that is not ready.
 type Report struct {
 	Name   string
-	Reason string   // e.g. "ImagePullBackOff: Back-off pulling image …"
+	Reason string   // e.g. "container traefik ImagePullBackOff: Back-off pulling image …"
 	Events []string // its last events, oldest first
+	// Logs are the last lines of a crash-looping container's previous run.
+	Logs []string
 }
 
-// NotReady reports the pods of a release (label app.kubernetes.io/instance)
-// that are not ready, each with its reason and last three events.
-func NotReady(ctx context.Context, cs kubernetes.Interface, ns, releaseName string) []Report {
-	pods, err := cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "app.kubernetes.io/instance=" + releaseName})
-	if err != nil {
-		return nil
-	}
-	var out []Report
-	for _, p := range pods.Items {
-		reason, ready := Reason(&p)
-		if ready {
+// Selector finds the pods of one workload: a namespace and a label
+// selector, or one pod by name.
+type Selector struct {
+	Namespace string
+	Labels    string // a label selector ("app=x,tier=y"); "" with Pod set
+	Pod       string
+}
+
+// FromManifest returns the selectors of every workload a rendered manifest
+// creates (Deployments, StatefulSets, DaemonSets, ReplicaSets and Jobs by
+// their pod selector, bare Pods by name): the pods a release made, whatever
+// labels its chart chose. ns is the release's namespace, for objects that
+// name none.
+func FromManifest(manifest, ns string) []Selector {
+	var out []Selector
+	for _, doc := range strings.Split(manifest, "\n---") {
+		var obj struct {
+			Kind     string `json:"kind"`
+			Metadata struct {
+				Name      string `json:"name"`
+				Namespace string `json:"namespace"`
+			} `json:"metadata"`
+			Spec struct {
+				Selector *metav1.LabelSelector `json:"selector"`
+			} `json:"spec"`
+		}
+		if err := yaml.Unmarshal([]byte(doc), &obj); err != nil || obj.Kind == "" {
 			continue
 		}
-		pr := Report{Name: p.Name, Reason: reason}
-		evs, err := cs.CoreV1().Events(ns).List(ctx, metav1.ListOptions{
-			FieldSelector: fields.AndSelectors(
-				fields.OneTermEqualSelector("involvedObject.kind", "Pod"),
-				fields.OneTermEqualSelector("involvedObject.name", p.Name),
-			).String(),
-		})
-		if err == nil {
-			items := evs.Items
-			sort.SliceStable(items, func(i, j int) bool { return eventTime(items[i]).Before(eventTime(items[j])) })
-			if len(items) > 3 {
-				items = items[len(items)-3:]
-			}
-			for _, ev := range items {
-				pr.Events = append(pr.Events, fmt.Sprintf("%s %s: %s", ev.Type, ev.Reason, strings.TrimSpace(ev.Message)))
-			}
+		objNS := obj.Metadata.Namespace
+		if objNS == "" {
+			objNS = ns
 		}
-		out = append(out, pr)
+		switch obj.Kind {
+		case "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job":
+			if obj.Spec.Selector == nil {
+				continue
+			}
+			sel, err := metav1.LabelSelectorAsSelector(obj.Spec.Selector)
+			if err != nil || sel.Empty() {
+				continue
+			}
+			out = append(out, Selector{Namespace: objNS, Labels: sel.String()})
+		case "Pod":
+			out = append(out, Selector{Namespace: objNS, Pod: obj.Metadata.Name})
+		}
 	}
 	return out
+}
+
+// LogLines is how many lines of a crash-looping container's log a Report
+// keeps.
+const LogLines = 5
+
+// NotReady reports the pods the selectors find that are not ready, each with
+// its reason, its last three events and, for a container in
+// CrashLoopBackOff, the last lines of its previous run's log.
+func NotReady(ctx context.Context, cs kubernetes.Interface, sels []Selector) []Report {
+	var out []Report
+	seen := map[string]bool{}
+	for _, sel := range sels {
+		var items []corev1.Pod
+		if sel.Pod != "" {
+			p, err := cs.CoreV1().Pods(sel.Namespace).Get(ctx, sel.Pod, metav1.GetOptions{})
+			if err != nil {
+				continue
+			}
+			items = []corev1.Pod{*p}
+		} else {
+			list, err := cs.CoreV1().Pods(sel.Namespace).List(ctx, metav1.ListOptions{LabelSelector: sel.Labels})
+			if err != nil {
+				continue
+			}
+			items = list.Items
+		}
+		for _, p := range items {
+			if seen[p.Namespace+"/"+p.Name] {
+				continue
+			}
+			seen[p.Namespace+"/"+p.Name] = true
+			if r, ok := report(ctx, cs, &p); ok {
+				out = append(out, r)
+			}
+		}
+	}
+	return out
+}
+
+func report(ctx context.Context, cs kubernetes.Interface, p *corev1.Pod) (Report, bool) {
+	reason, ready := Reason(p)
+	if ready {
+		return Report{}, false
+	}
+	pr := Report{Name: p.Name, Reason: reason}
+	evs, err := cs.CoreV1().Events(p.Namespace).List(ctx, metav1.ListOptions{
+		FieldSelector: fields.AndSelectors(
+			fields.OneTermEqualSelector("involvedObject.kind", "Pod"),
+			fields.OneTermEqualSelector("involvedObject.name", p.Name),
+		).String(),
+	})
+	if err == nil {
+		items := evs.Items
+		sort.SliceStable(items, func(i, j int) bool { return eventTime(items[i]).Before(eventTime(items[j])) })
+		if len(items) > 3 {
+			items = items[len(items)-3:]
+		}
+		for _, ev := range items {
+			pr.Events = append(pr.Events, fmt.Sprintf("%s %s: %s", ev.Type, ev.Reason, strings.TrimSpace(ev.Message)))
+		}
+	}
+	for _, c := range p.Status.ContainerStatuses {
+		if w := c.State.Waiting; w != nil && w.Reason == "CrashLoopBackOff" {
+			tail := int64(LogLines)
+			raw, err := cs.CoreV1().Pods(p.Namespace).GetLogs(p.Name, &corev1.PodLogOptions{Container: c.Name, Previous: true, TailLines: &tail}).DoRaw(ctx)
+			if err == nil {
+				for _, l := range strings.Split(strings.TrimRight(string(raw), "\n"), "\n") {
+					if l != "" {
+						pr.Logs = append(pr.Logs, l)
+					}
+				}
+			}
+			break
+		}
+	}
+	return pr, true
 }
 
 func eventTime(e corev1.Event) time.Time {
