@@ -57,7 +57,9 @@ func TestRunHandsTheFlagsToBootstrap(t *testing.T) {
 	io, _, out, _ = ui.Test(false, false)
 	opts.IO, opts.Timings = io, false
 	boom := errors.New("redis: boom")
-	opts.Up = func(context.Context, bootstrap.Options, bootstrap.Env) (*bootstrap.Result, error) { return &bootstrap.Result{}, boom }
+	opts.Up = func(context.Context, bootstrap.Options, bootstrap.Env) (*bootstrap.Result, error) {
+		return &bootstrap.Result{}, boom
+	}
 	if err := Run(context.Background(), opts); !errors.Is(err, boom) || out.Len() != 0 {
 		t.Fatalf("err %v, stdout %q", err, out)
 	}
