@@ -61,6 +61,10 @@ type Env struct {
 	// SelfImage packages the running dojo for the node's architecture
 	// (image.SelfImage); nil never side-loads.
 	SelfImage func(ctx context.Context, version, nodeArch string) (*image.Archive, error)
+	// SelfKey names the image SelfImage would build (image.SelfKey); with
+	// Options.StateDir it lets a second run skip packaging when the nodes
+	// have that image already. nil: always package.
+	SelfKey func(version, nodeArch string) (string, error)
 }
 
 // Result is what Up did.
@@ -388,6 +392,17 @@ func (u *run) image(ctx context.Context) error {
 		if err != nil {
 			return struct{}{}, err
 		}
+		// Seen before: the same binary's image is in every node already, so
+		// there is nothing to package (the decision costs no hashing).
+		key := ""
+		if env.SelfKey != nil {
+			key, _ = env.SelfKey(o.Version, arch)
+		}
+		if k, ok := image.LookupKnown(o.StateDir, key); ok && key != "" && nodesHave(p, o.Name, k.Ref, k.ID) {
+			t.Status("already in the nodes")
+			res.Image, res.SideLoaded = k.Ref, true
+			return struct{}{}, nil
+		}
 		t.Status("packaging this dojo for linux/" + image.NormalizeArch(arch))
 		arc, err := env.SelfImage(ctx, o.Version, arch)
 		var notSelf *image.NotSelfError
@@ -400,9 +415,18 @@ func (u *run) image(ctx context.Context) error {
 			return struct{}{}, err
 		}
 		defer arc.Remove()
-		if loaded(p, o.Name, arc) {
+		id := archiveID(arc)
+		remember := func() {
+			if key != "" && id != "" {
+				if err := image.RecordKnown(o.StateDir, key, image.Known{Ref: arc.Ref, ID: id}); err != nil {
+					u.warn("could not remember the image (the next dojo up packages it again): " + err.Error())
+				}
+			}
+		}
+		if nodesHave(p, o.Name, arc.Ref, id) {
 			t.Status("already in the nodes")
 			res.Image, res.SideLoaded = arc.Ref, true
+			remember()
 			return struct{}{}, nil
 		}
 		t.Status("loading into the nodes")
@@ -410,28 +434,38 @@ func (u *run) image(ctx context.Context) error {
 			return struct{}{}, err
 		}
 		res.Image, res.SideLoaded = arc.Ref, true
+		remember()
 		return struct{}{}, nil
 	})
 	return err
 }
 
-// loaded reports whether every node already has the archive's image under
-// its tag (a second dojo up then skips the slow import).
-func loaded(p cluster.Provider, name string, arc *image.Archive) bool {
+// archiveID is the ID (config digest) of the image in an archive, "" when
+// it cannot be read.
+func archiveID(arc *image.Archive) string {
 	img, err := tarball.ImageFromPath(arc.Path, nil)
 	if err != nil {
-		return false
+		return ""
 	}
 	id, err := img.ConfigName()
 	if err != nil {
+		return ""
+	}
+	return id.String()
+}
+
+// nodesHave reports whether every node has image ref with this ID (a
+// second dojo up then skips the slow import).
+func nodesHave(p cluster.Provider, name, ref, id string) bool {
+	if id == "" {
 		return false
 	}
-	ids, err := p.ImageIDs(name, arc.Ref)
+	ids, err := p.ImageIDs(name, ref)
 	if err != nil || len(ids) == 0 {
 		return false
 	}
 	for _, have := range ids {
-		if have != id.String() {
+		if have != id {
 			return false
 		}
 	}

@@ -3,6 +3,7 @@ package bootstrap
 import (
 	"context"
 	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,9 +11,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/kubedojo/dojo/embedded"
 	"github.com/kubedojo/dojo/internal/cluster"
 	"github.com/kubedojo/dojo/internal/image"
+	"github.com/kubedojo/dojo/internal/report"
 	"github.com/kubedojo/dojo/internal/ui"
 )
 
@@ -108,22 +111,101 @@ func TestLoadedSkipsAnImageEveryNodeAlreadyHas(t *testing.T) {
 		t.Fatal(err)
 	}
 	arc := &image.Archive{Path: path, Ref: "ghcr.io/kubedojo/dojo:v0.0.0-test", Arch: "amd64"}
-	if !loaded(&idsProvider{ids: []string{id.String()}}, "dojo", arc) {
+	if archiveID(arc) != id.String() {
+		t.Fatalf("archiveID = %q, want %s", archiveID(arc), id)
+	}
+	if !nodesHave(&idsProvider{ids: []string{id.String()}}, "dojo", arc.Ref, id.String()) {
 		t.Fatal("same image ID on the node: should skip the load")
 	}
-	if loaded(&idsProvider{ids: []string{id.String(), ""}}, "dojo", arc) {
+	if nodesHave(&idsProvider{ids: []string{id.String(), ""}}, "dojo", arc.Ref, id.String()) {
 		t.Fatal("a node without the image: must load")
 	}
-	if loaded(&idsProvider{ids: []string{"sha256:0000"}}, "dojo", arc) {
+	if nodesHave(&idsProvider{ids: []string{"sha256:0000"}}, "dojo", arc.Ref, id.String()) {
 		t.Fatal("an older image under the tag: must load")
 	}
+	if nodesHave(&idsProvider{ids: []string{""}}, "dojo", arc.Ref, "") {
+		t.Fatal("an unknown ID matched a node without the image")
+	}
+}
+
+// A second dojo up with the same binary decides from what the first one
+// recorded and the nodes' image IDs, without packaging the binary again; a
+// different binary (another key) packages and loads.
+func TestImagePhaseSkipsPackagingAKnownLoadedImage(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "dojo")
+	if err := os.WriteFile(bin, []byte("#!/bin/true\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	packaged := 0
+	selfImage := func(ctx context.Context, version, arch string) (*image.Archive, error) {
+		packaged++
+		img, err := image.Build(image.Options{Binary: bin, Arch: "amd64", Version: version})
+		if err != nil {
+			return nil, err
+		}
+		path := filepath.Join(t.TempDir(), "img.tar")
+		if err := image.WriteArchiveFile(ctx, path, version, img); err != nil {
+			return nil, err
+		}
+		return &image.Archive{Path: path, Ref: "ghcr.io/kubedojo/dojo:v0.0.0-test", Arch: "amd64"}, nil
+	}
+	key := "k1"
+	stateDir := t.TempDir()
+	nodes := &loadingProvider{StandIn: cluster.NewStandIn()}
+	up := func() *Result {
+		t.Helper()
+		u := &run{o: Options{Name: "dojo", Version: "v0.0.0-test", StateDir: stateDir}, pr: report.Discard{}, res: &Result{},
+			provider: nodes, env: Env{SelfImage: selfImage, SelfKey: func(string, string) (string, error) { return key, nil }}}
+		if err := u.image(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		return u.res
+	}
+	if r := up(); !r.SideLoaded || packaged != 1 || nodes.loads != 1 {
+		t.Fatalf("first run: sideloaded %v, packaged %d, loads %d", r.SideLoaded, packaged, nodes.loads)
+	}
+	if r := up(); !r.SideLoaded || r.Image != "ghcr.io/kubedojo/dojo:v0.0.0-test" || packaged != 1 || nodes.loads != 1 {
+		t.Fatalf("second run, same binary: sideloaded %v image %q, packaged %d, loads %d; want no packaging", r.SideLoaded, r.Image, packaged, nodes.loads)
+	}
+	key = "k2" // another binary
+	if up(); packaged != 2 {
+		t.Fatalf("a new binary was not packaged (packaged %d)", packaged)
+	}
+	nodes.id = "sha256:gone" // the node lost the image (cluster recreated)
+	key = "k2"
+	if up(); packaged != 3 || nodes.loads != 2 {
+		t.Fatalf("a node without the recorded image: packaged %d, loads %d; want a new load", packaged, nodes.loads)
+	}
+}
+
+// loadingProvider remembers the ID of the last archive loaded and reports it
+// as every node's image.
+type loadingProvider struct {
+	*cluster.StandIn
+	id    string
+	loads int
+}
+
+func (p *loadingProvider) ImageIDs(string, string) ([]string, error) { return []string{p.id}, nil }
+
+func (p *loadingProvider) LoadImageArchive(_ string, open func() (io.ReadCloser, error)) error {
+	img, err := tarball.Image(open, nil)
+	if err != nil {
+		return err
+	}
+	id, err := img.ConfigName()
+	if err != nil {
+		return err
+	}
+	p.id, p.loads = id.String(), p.loads+1
+	return nil
 }
 
 // BenchmarkSideLoadArchive measures what dojo up spends packaging the
 // running binary (DOJO_BENCH_BINARY, else this test binary) into the image
 // archive it loads into the nodes, and the ID check of a second run.
 //
-//	go test -run '^$' -bench SideLoadArchive -benchtime 5x ./internal/deploy
+//	go test -run '^$' -bench SideLoadArchive -benchtime 5x ./internal/bootstrap
 func BenchmarkSideLoadArchive(b *testing.B) {
 	bin := os.Getenv("DOJO_BENCH_BINARY")
 	if bin == "" {
@@ -145,7 +227,7 @@ func BenchmarkSideLoadArchive(b *testing.B) {
 			b.Fatal(err)
 		}
 		arc := &image.Archive{Path: path, Ref: "ghcr.io/kubedojo/dojo:v0.0.0-bench"}
-		if loaded(&idsProvider{ids: []string{""}}, "dojo", arc) {
+		if nodesHave(&idsProvider{ids: []string{""}}, "dojo", arc.Ref, archiveID(arc)) {
 			b.Fatal("loaded")
 		}
 		os.Remove(path)

@@ -71,7 +71,7 @@ with --kubeconfig), or onto an existing kind-<name> with --skip-cluster.`,
 			opts.Cluster.Name = f.ClusterName()
 			opts.Env = func() bootstrap.Env {
 				return bootstrap.Env{Preflight: f.Machine(), Access: f.Access, Embedded: f.Embedded,
-					WorkspaceSrc: embedded.Workspace(), SelfImage: image.SelfImage}
+					WorkspaceSrc: embedded.Workspace(), SelfImage: image.SelfImage, SelfKey: image.SelfKey}
 			}
 			opts.Up = bootstrap.Up
 			opts.NextStep = func() int { return nextStep(f) }
