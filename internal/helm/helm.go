@@ -437,6 +437,12 @@ func (e *ReleaseError) Error() string {
 			fmt.Fprintf(&b, "\n    log: %s", l)
 		}
 	}
+	for _, p := range e.Pods {
+		if strings.Contains(p.Reason, "ImagePullBackOff") || strings.Contains(p.Reason, "ErrImagePull") {
+			b.WriteString("\n  the node cannot pull that image: check its name and your network; offline, load it into the cluster first (`kind load docker-image IMAGE --name <cluster>`), and for the app pass dojo up --image")
+			break
+		}
+	}
 	return b.String()
 }
 

@@ -203,18 +203,22 @@ func TestApplyFailureShowsThePodsOfTheReleasesWorkloads(t *testing.T) {
 	d.newClientset = func() (kubernetes.Interface, error) { return cs, nil }
 	_, err := d.Apply(context.Background(), producer(nil))
 	want := `pod producer-5d8-x: container producer ImagePullBackOff: Back-off pulling image "ghcr.io/kubedojo/dojo:dev"`
-	if err == nil || !strings.Contains(err.Error(), want) {
-		t.Fatalf("err = %v\nwant it to contain %q", err, want)
+	if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "kind load docker-image") {
+		t.Fatalf("err = %v\nwant it to contain %q and what to do about an image that cannot be pulled", err, want)
 	}
 }
 
 func TestReleaseErrorShowsPodAndEvents(t *testing.T) {
 	e := &ReleaseError{Release: "consumer", Namespace: "default", Err: errors.New("context deadline exceeded"),
 		Pods: []pods.Report{{Name: "consumer-7d9-abc", Reason: "container consumer ImagePullBackOff: Back-off pulling image",
-			Events: []string{"Warning Failed: Failed to pull image \"ghcr.io/kubedojo/dojo:dev\""}}}}
+			Events: []string{"Warning Failed: Failed to pull image \"ghcr.io/kubedojo/dojo:dev\""}},
+			{Name: "consumer-7d9-def", Reason: "container consumer CrashLoopBackOff: back-off 10s", Logs: []string{"panic: boom"}}}}
 	want := `release consumer (namespace default): context deadline exceeded
   pod consumer-7d9-abc: container consumer ImagePullBackOff: Back-off pulling image
-    Warning Failed: Failed to pull image "ghcr.io/kubedojo/dojo:dev"`
+    Warning Failed: Failed to pull image "ghcr.io/kubedojo/dojo:dev"
+  pod consumer-7d9-def: container consumer CrashLoopBackOff: back-off 10s
+    log: panic: boom
+  the node cannot pull that image: check its name and your network; offline, load it into the cluster first (` + "`kind load docker-image IMAGE --name <cluster>`" + `), and for the app pass dojo up --image`
 	if e.Error() != want {
 		t.Fatalf("got\n%s\nwant\n%s", e.Error(), want)
 	}

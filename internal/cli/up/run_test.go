@@ -1,6 +1,7 @@
 package up
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"strings"
@@ -56,12 +57,18 @@ func TestRunHandsTheFlagsToBootstrap(t *testing.T) {
 	// A failed run prints nothing on stdout and returns bootstrap's error.
 	io, _, out, _ = ui.Test(false, false)
 	opts.IO, opts.Timings = io, false
-	boom := errors.New("redis: boom")
+	boom := errors.New("traefik: boom")
 	opts.Up = func(context.Context, bootstrap.Options, bootstrap.Env) (*bootstrap.Result, error) {
-		return &bootstrap.Result{}, boom
+		return &bootstrap.Result{Releases: []helm.Result{{Release: "redis", Action: helm.Installed}}}, boom
 	}
+	var errOut2 *bytes.Buffer
+	opts.IO, _, out, errOut2 = ui.Test(false, false)
 	if err := Run(context.Background(), opts); !errors.Is(err, boom) || out.Len() != 0 {
 		t.Fatalf("err %v, stdout %q", err, out)
+	}
+	// What did install is said before the error says what did not.
+	if !strings.Contains(errOut2.String(), "up: redis installed") {
+		t.Fatalf("stderr %q: want the releases that are up", errOut2)
 	}
 	// Without --context or --skip-cluster, dojo up creates the kind cluster.
 	opts.Cluster.Context = ""

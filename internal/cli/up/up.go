@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -121,6 +122,14 @@ func Run(ctx context.Context, opts *Options) error {
 		PrintTimings(opts.IO.ErrOut, pr.Timings())
 	}
 	if err != nil {
+		// What is up already, before the error says what is not.
+		if res != nil && len(res.Releases) > 0 {
+			var up []string
+			for _, r := range res.Releases {
+				up = append(up, fmt.Sprintf("%s %s", r.Release, r.Action))
+			}
+			fmt.Fprintf(opts.IO.ErrOut, "up: %s\n", strings.Join(up, ", "))
+		}
 		return err
 	}
 	PrintNext(opts.IO.Out, opts.IO.Styles(), res, opts.NextStep())
