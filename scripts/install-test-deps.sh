@@ -20,7 +20,7 @@ missing=()
 while read -r cmd pkg; do
 	[ -z "${cmd:-}" ] && continue
 	# Debian puts some daemons outside a non-root PATH (/usr/sbin), so look there too.
-	if ! command -v "$cmd" >/dev/null 2>&1 && [ ! -x "/usr/bin/$cmd" ] && [ ! -x "/usr/sbin/$cmd" ]; then
+	if ! command -v "$cmd" >/dev/null 2>&1 && [ ! -x "/usr/bin/$cmd" ] && [ ! -x "/usr/sbin/$cmd" ] && [ ! -x "/usr/local/bin/$cmd" ]; then
 		missing+=("$pkg")
 	fi
 done <<<"$TABLE"
@@ -37,5 +37,13 @@ fi
 
 echo "install-test-deps: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
+# Install only: no service starts (docker.io would start a Docker daemon; the
+# tests want the docker client alone, and a daemon of their own later).
+policy=/usr/sbin/policy-rc.d
+made_policy=
+if [ ! -e "$policy" ]; then
+	printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy" && made_policy=1
+fi
+trap '[ -n "$made_policy" ] && rm -f "$policy"' EXIT
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}"

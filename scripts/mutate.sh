@@ -15,7 +15,7 @@ export GOFLAGS="${GOFLAGS:-} -count=1"
 PACKAGES=(
 	"internal/state"
 	"internal/workspace"
-	"internal/ui -E stepview\.go$ -E markdown\.go$ -E styles\.go$" # the colour rules and the progress owner
+	"internal/ui -E markdown\.go$ -E styles\.go$" # the colour rules and the progress owner
 	"internal/app -E app\.go$ -E producer\.go$"                      # the consumer
 )
 

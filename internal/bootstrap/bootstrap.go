@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -99,10 +100,12 @@ func (u *run) phases() []phase {
 		{name: "cluster", run: u.cluster},
 		{name: "workspace", needs: []string{"cluster"}, run: u.workspace},
 		{name: "image", needs: []string{"cluster"}, run: u.image},
-		{name: versions.Traefik.Release, needs: []string{"workspace"}, run: release(versions.Traefik.Release)},
-		{name: workshop.RedisRelease, needs: []string{"workspace"}, run: release(workshop.RedisRelease)},
-		{name: workshop.ProducerRelease, needs: []string{workshop.RedisRelease, "image"}, run: release(workshop.ProducerRelease)},
-		{name: workshop.ConsumerRelease, needs: []string{workshop.RedisRelease, "image"}, run: release(workshop.ConsumerRelease)},
+		// Traefik and Redis come from pinned and embedded charts; the
+		// producer and the consumer from the learner's workspace charts.
+		{name: versions.Traefik.Release, needs: []string{"cluster"}, run: release(versions.Traefik.Release)},
+		{name: workshop.RedisRelease, needs: []string{"cluster"}, run: release(workshop.RedisRelease)},
+		{name: workshop.ProducerRelease, needs: []string{"workspace", workshop.RedisRelease, "image"}, run: release(workshop.ProducerRelease)},
+		{name: workshop.ConsumerRelease, needs: []string{"workspace", workshop.RedisRelease, "image"}, run: release(workshop.ConsumerRelease)},
 	}
 }
 
@@ -138,7 +141,13 @@ func Up(ctx context.Context, o Options, env Env) (*Result, error) {
 	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
-	errs := runPhases(ctx, u.phases())
+	phases := u.phases()
+	errs := foldNotStarted(runPhases(ctx, phases), len(phases))
+	order := map[string]int{}
+	for i, p := range phases {
+		order[p.name] = i
+	}
+	slices.SortFunc(u.res.Releases, func(a, b helm.Result) int { return order[a.Release] - order[b.Release] })
 	if len(errs) > 0 {
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) && parent.Err() == nil {
 			errs = append(errs, fmt.Errorf("dojo up did not finish within --timeout %s; run it again to continue", o.Timeout))
@@ -159,6 +168,13 @@ func runPhases(ctx context.Context, phases []phase) []error {
 	for i, p := range phases {
 		done[p.name] = make(chan struct{})
 		index[p.name] = i
+	}
+	for _, p := range phases {
+		for _, n := range p.needs {
+			if _, ok := done[n]; !ok {
+				return []error{fmt.Errorf("dojo up: phase %s needs %s, which is not a phase", p.name, n)}
+			}
+		}
 	}
 	var wg sync.WaitGroup
 	for i, p := range phases {
@@ -191,6 +207,26 @@ func runPhases(ctx context.Context, phases []phase) []error {
 		}
 	}
 	return errs
+}
+
+// foldNotStarted keeps each real failure and folds the phases it kept from
+// starting into one line; when nothing but the failures could run (dojo up
+// stopped at the cluster), the failures say it all.
+func foldNotStarted(errs []error, phases int) []error {
+	var failed []error
+	var waiting []string
+	for _, err := range errs {
+		var ns *notStarted
+		if errors.As(err, &ns) && len(ns.needs) > 0 {
+			waiting = append(waiting, ns.phase)
+			continue
+		}
+		failed = append(failed, err)
+	}
+	if len(waiting) > 0 && len(waiting)+len(failed) < phases {
+		failed = append(failed, fmt.Errorf("not started, as a phase they need failed: %s", strings.Join(waiting, ", ")))
+	}
+	return failed
 }
 
 // notStarted is a phase that did not run: what it needs failed, or the run
@@ -290,7 +326,7 @@ func (u *run) release(ctx context.Context, name string) error {
 // its pods) while the run still has time, and the releases after it can
 // still be tried by the next run.
 func releaseTimeout(run time.Duration) time.Duration {
-	return min(run/2, 5*time.Minute)
+	return max(min(run/2, 5*time.Minute), time.Second)
 }
 
 // interrupted adds what to do after Ctrl-C to err.

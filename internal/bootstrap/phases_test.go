@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -41,7 +42,7 @@ func TestRunPhasesOrderAndIndependentFailures(t *testing.T) {
 	if len(errs) != 0 {
 		t.Fatal(errs)
 	}
-	if order[0] != "a" || order[3] != "d" || len(order) != 4 {
+	if len(order) != 4 || order[0] != "a" || order[3] != "d" {
 		t.Fatalf("order %v: want a first, d last", order)
 	}
 
@@ -114,5 +115,36 @@ func TestReleaseTimeoutIsShorterThanTheRun(t *testing.T) {
 		if got := releaseTimeout(run); got != want || got >= run {
 			t.Errorf("releaseTimeout(%s) = %s, want %s", run, got, want)
 		}
+	}
+}
+
+// dojo up says each real failure, then in one line what it kept from
+// starting; a failure that left nothing else to run is said alone.
+func TestFoldNotStarted(t *testing.T) {
+	boom := errors.New("traefik: boom")
+	errs := []error{boom, &notStarted{phase: "producer", needs: []string{"redis"}}, &notStarted{phase: "consumer", needs: []string{"redis"}}}
+	got := foldNotStarted(errs, 7)
+	if len(got) != 2 || got[0] != boom || got[1].Error() != "not started, as a phase they need failed: producer, consumer" {
+		t.Fatalf("folded %q", got)
+	}
+	// Everything after the cluster waited: only the cluster's error.
+	errs = []error{boom}
+	for _, p := range []string{"workspace", "image", "traefik", "redis", "producer", "consumer"} {
+		errs = append(errs, &notStarted{phase: p, needs: []string{"cluster"}})
+	}
+	if got := foldNotStarted(errs, 7); len(got) != 1 || got[0] != boom {
+		t.Fatalf("folded %q, want only the failure", got)
+	}
+	// Phases the end of the run kept from starting are said as such.
+	ended := &notStarted{phase: "redis", cause: context.DeadlineExceeded}
+	if got := foldNotStarted([]error{ended}, 7); len(got) != 1 || !errors.Is(got[0], context.DeadlineExceeded) {
+		t.Fatalf("folded %q", got)
+	}
+}
+
+func TestRunPhasesRefusesAnUnknownNeed(t *testing.T) {
+	errs := runPhases(context.Background(), []phase{{name: "a", needs: []string{"nope"}, run: func(context.Context) error { return nil }}})
+	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "needs nope") {
+		t.Fatalf("errs %v", errs)
 	}
 }

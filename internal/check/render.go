@@ -19,14 +19,18 @@ func Text(w io.Writer, st ui.Styles, rs []Result) {
 	}
 	indent := strings.Repeat(" ", width+3)
 	for _, r := range rs {
-		mark := st.PassMark()
+		var mark string
 		switch r.Status {
+		case Pass:
+			mark = st.PassMark()
 		case Fail:
 			mark = st.FailMark()
 		case Warn:
 			mark = st.WarnMark()
 		case Skipped:
 			mark = st.Pending.Render("-")
+		default:
+			mark = "?"
 		}
 		fmt.Fprintf(w, "%s %-*s %s\n", mark, width, r.Criterion, r.Observed)
 		if r.Status == Pass {

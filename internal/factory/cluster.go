@@ -1,7 +1,6 @@
 package factory
 
 import (
-	"path/filepath"
 	"sync"
 
 	"github.com/spf13/pflag"
@@ -57,17 +56,11 @@ func (f *Factory) ContextName() string {
 }
 
 // KubeconfigPath is the file kind writes the cluster's context into and
-// removes it from: --kubeconfig, else the first file of $KUBECONFIG, else ""
-// (kind's default, ~/.kube/config).
-func (f *Factory) KubeconfigPath() string {
-	if f.Cluster.Kubeconfig != "" {
-		return f.Cluster.Kubeconfig
-	}
-	if list := filepath.SplitList(f.Getenv("KUBECONFIG")); len(list) > 0 {
-		return list[0]
-	}
-	return ""
-}
+// removes it from: --kubeconfig, else "", which leaves the choice to kind's
+// own rule for $KUBECONFIG and ~/.kube/config (it merges into the first file
+// of $KUBECONFIG that exists and deletes from all of them), the files
+// Access reads too.
+func (f *Factory) KubeconfigPath() string { return f.Cluster.Kubeconfig }
 
 // Access is the one way into the cluster: the kubeconfig (--kubeconfig, else
 // $KUBECONFIG, else ~/.kube/config) pinned to ContextName. It is resolved
@@ -94,6 +87,15 @@ func (f *Factory) Machine() cluster.PreflightEnv {
 		return p
 	}
 	return env
+}
+
+// MachineStateDir is where dojo keeps per-machine markers: f.StateDir, else
+// the user cache dir's (cluster.DefaultStateDir).
+func (f *Factory) MachineStateDir() string {
+	if f.StateDir != "" {
+		return f.StateDir
+	}
+	return cluster.DefaultStateDir()
 }
 
 // clusterState is the part of the factory that Access fills in.

@@ -45,6 +45,9 @@ type Factory struct {
 
 	// NewMachine replaces the real machine (tests only; nil in production).
 	NewMachine func() cluster.PreflightEnv
+	// StateDir keeps per-machine markers (a cluster's ready marker, the
+	// recorded dojo image); "" means cluster.DefaultStateDir().
+	StateDir string
 	clusterState
 
 	catalogOnce sync.Once

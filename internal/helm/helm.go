@@ -166,6 +166,9 @@ func (d *Installer) contextName() string {
 // the cluster's capabilities per Configuration, so a shared one would miss
 // CRDs installed by an earlier release.
 func (d *Installer) configuration(ns string) (*action.Configuration, error) {
+	if d.access == nil {
+		return nil, errors.New("helm: no cluster")
+	}
 	cfg := action.NewConfiguration(action.ConfigurationSetLogger(d.opts.Log))
 	if err := cfg.Init(d.access.ForNamespace(ns), ns, "secret"); err != nil {
 		return nil, fmt.Errorf("helm: %w", err)
@@ -244,7 +247,7 @@ func (d *Installer) Apply(ctx context.Context, rel Release) (Result, error) {
 		in.Labels = labels
 		r, err := in.RunWithContext(hctx, ch, vals)
 		if err != nil {
-			return res, d.fail(rel, err)
+			return res, d.failWithPods(rel, err)
 		}
 		out, res.Action = asRelease(r), Installed
 	} else {
@@ -255,7 +258,7 @@ func (d *Installer) Apply(ctx context.Context, rel Release) (Result, error) {
 		up.MaxHistory = 10
 		r, err := up.RunWithContext(hctx, rel.Name, ch, vals)
 		if err != nil {
-			return res, d.fail(rel, err)
+			return res, d.failWithPods(rel, err)
 		}
 		out, res.Action = asRelease(r), Upgraded
 	}
@@ -448,10 +451,15 @@ func (e *ReleaseError) Error() string {
 
 func (e *ReleaseError) Unwrap() error { return e.Err }
 
-// fail wraps err with the release's name and, best effort, its unready pods
-// and their last events (read with a fresh context: the run's own may be
-// the one that expired).
+// fail wraps err with the release's name.
 func (d *Installer) fail(rel Release, err error) error {
+	return &ReleaseError{Release: rel.Name, Namespace: rel.Namespace, Err: err}
+}
+
+// failWithPods is fail for an install or upgrade that ran: it adds, best
+// effort, the unready pods of the release and their last events (read with
+// a fresh context: the run's own may be the one that expired).
+func (d *Installer) failWithPods(rel Release, err error) error {
 	re := &ReleaseError{Release: rel.Name, Namespace: rel.Namespace, Err: err}
 	cs, cerr := d.clientset()
 	if cerr != nil {

@@ -38,7 +38,7 @@ func TestUpOnLab(t *testing.T) {
 	cs := l.Client()
 	ws := filepath.Join(t.TempDir(), "workshop")
 	cacheDir := t.TempDir()
-	t.Setenv("XDG_CACHE_HOME", cacheDir) // the Deployer's chart cache: fresh, not the user's
+	t.Setenv("XDG_CACHE_HOME", cacheDir) // the installer's chart cache: fresh, not the user's
 
 	run := func(ctx context.Context, what string) (*bootstrap.Result, string, error) {
 		streams, _, _, errOut := ui.Test(false, false)

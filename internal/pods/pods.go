@@ -1,6 +1,6 @@
 // Package pods says why pods are not ready: each pod's reason (an image that
 // cannot be pulled, a crash loop, a failing probe) and its last events. A
-// failed Helm release and dojo diagnose both report with it.
+// failed Helm release reports with it (and the coming dojo diagnose will).
 package pods
 
 import (
@@ -35,8 +35,8 @@ type Selector struct {
 }
 
 // FromManifest returns the selectors of every workload a rendered manifest
-// creates (Deployments, StatefulSets, DaemonSets, ReplicaSets and Jobs by
-// their pod selector, bare Pods by name): the pods a release made, whatever
+// creates (Deployments, StatefulSets, DaemonSets and ReplicaSets by their pod
+// selector, Jobs by the job-name label, bare Pods by name): the pods a release made, whatever
 // labels its chart chose. ns is the release's namespace, for objects that
 // name none.
 func FromManifest(manifest, ns string) []Selector {
@@ -60,7 +60,11 @@ func FromManifest(manifest, ns string) []Selector {
 			objNS = ns
 		}
 		switch obj.Kind {
-		case "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job":
+		case "Job":
+			// The API server writes a Job's selector; its pods carry the
+			// Job's name.
+			out = append(out, Selector{Namespace: objNS, Labels: "batch.kubernetes.io/job-name=" + obj.Metadata.Name})
+		case "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet":
 			if obj.Spec.Selector == nil {
 				continue
 			}

@@ -62,6 +62,14 @@ kind: Deployment
 metadata:
   name: broken
 spec: {}
+---
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: traefik-migrate
+  namespace: traefik
+spec:
+  template: {}
 `
 
 func TestFromManifestFindsWorkloadSelectors(t *testing.T) {
@@ -69,8 +77,9 @@ func TestFromManifestFindsWorkloadSelectors(t *testing.T) {
 	want := []Selector{
 		{Namespace: "traefik", Labels: "app.kubernetes.io/instance=traefik-traefik,app.kubernetes.io/name=traefik"},
 		{Namespace: "traefik", Pod: "traefik-test"},
+		{Namespace: "traefik", Labels: "batch.kubernetes.io/job-name=traefik-migrate"},
 	}
-	if len(got) != len(want) || got[0] != want[0] || got[1] != want[1] {
+	if len(got) != len(want) || got[0] != want[0] || got[1] != want[1] || got[2] != want[2] {
 		t.Fatalf("FromManifest = %+v, want %+v", got, want)
 	}
 }

@@ -154,9 +154,8 @@ func (p *Progress) stopAnimationLocked() {
 		return
 	}
 	close(p.stop)
-	stop, done := p.stop, p.done
+	done := p.done
 	p.stop, p.done = nil, nil
-	_ = stop
 	p.mu.Unlock()
 	<-done
 	p.mu.Lock()

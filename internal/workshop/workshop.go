@@ -40,8 +40,8 @@ const (
 	Queue = "padok"
 )
 
-// AppReleases are the app releases the learner's workspace charts make, in
-// the order they are installed; `dojo deploy` accepts exactly these.
+// AppReleases are the app releases the learner's workspace charts make;
+// `dojo deploy` accepts exactly these.
 func AppReleases() []string { return []string{ProducerRelease, ConsumerRelease} }
 
 // Embedded paths (in the tree embedded.FS returns).

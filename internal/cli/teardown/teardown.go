@@ -30,6 +30,7 @@ type Options struct {
 	Cluster   factory.ClusterFlags // Name set
 	Workspace func() (string, error)
 	Machine   func() cluster.PreflightEnv
+	StateDir  string // per-machine markers (factory.MachineStateDir)
 }
 
 // NewCmd builds `dojo teardown`.
@@ -45,7 +46,7 @@ else. dojo refuses a cluster it did not create. Your workspace stays unless
   dojo teardown --purge --yes   # also delete the workspace, no question`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			opts.IO, opts.Workspace, opts.Machine = f.IO, f.Workspace, f.Machine
+			opts.IO, opts.Workspace, opts.Machine, opts.StateDir = f.IO, f.Workspace, f.Machine, f.MachineStateDir()
 			opts.Cluster = f.Cluster
 			opts.Cluster.Name = f.ClusterName()
 			return Run(opts)
@@ -77,7 +78,7 @@ func Run(opts *Options) error {
 			return errors.New("nothing deleted")
 		}
 	}
-	if err := deleteCluster(opts.IO, name, opts.Machine()); err != nil {
+	if err := deleteCluster(opts.IO, name, opts.Machine(), opts.StateDir); err != nil {
 		var nf *cluster.NotFoundError
 		if !opts.Purge || !errors.As(err, &nf) {
 			return err
@@ -96,7 +97,7 @@ func Run(opts *Options) error {
 	return nil
 }
 
-func deleteCluster(io *ui.IOStreams, name string, env cluster.PreflightEnv) error {
+func deleteCluster(io *ui.IOStreams, name string, env cluster.PreflightEnv, stateDir string) error {
 	rt, err := cluster.DetectRuntime(env.Host)
 	if err != nil {
 		return err
@@ -110,7 +111,7 @@ func deleteCluster(io *ui.IOStreams, name string, env cluster.PreflightEnv) erro
 	if err != nil {
 		return err
 	}
-	if err := cluster.ForgetReady(cluster.DefaultStateDir(), name); err != nil {
+	if err := cluster.ForgetReady(stateDir, name); err != nil {
 		io.Warn(err.Error())
 	}
 	fmt.Fprintf(io.Out, "Deleted the kind cluster %q and its kubeconfig entries.\n", name)

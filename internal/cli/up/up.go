@@ -12,7 +12,6 @@ import (
 
 	"github.com/kubedojo/dojo/embedded"
 	"github.com/kubedojo/dojo/internal/bootstrap"
-	"github.com/kubedojo/dojo/internal/cluster"
 	"github.com/kubedojo/dojo/internal/cmdutil"
 	"github.com/kubedojo/dojo/internal/course"
 	"github.com/kubedojo/dojo/internal/factory"
@@ -37,6 +36,7 @@ type Options struct {
 	Version   string
 	Cluster   factory.ClusterFlags
 	Workspace func() (string, error)
+	StateDir  string // per-machine markers (factory.MachineStateDir)
 	// Env is the machine and the cluster bootstrap.Up works with.
 	Env func() bootstrap.Env
 	// Up is bootstrap.Up (a test hands in its own).
@@ -57,7 +57,9 @@ The producer and consumer charts come from your workspace, so your edits count.
 
 dojo up converges: run it again to finish an interrupted run or to apply
 changes; it creates only what is missing and upgrades only what changed.
-It never touches your kubeconfig's current context: it talks to kind-<name>.
+It always talks to kind-<name> (or --context), never to whatever your
+kubeconfig's current context is; kind makes kind-<name> current when it
+creates the cluster, as kind create cluster does.
 
 Install onto a cluster of your own instead with --context (its kubeconfig
 with --kubeconfig), or onto an existing kind-<name> with --skip-cluster.`,
@@ -68,6 +70,7 @@ with --kubeconfig), or onto an existing kind-<name> with --skip-cluster.`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts.IO, opts.Getenv, opts.Version, opts.Workspace = f.IO, f.Getenv, f.Build.Version, f.Workspace
+			opts.StateDir = f.MachineStateDir()
 			opts.Cluster = f.Cluster
 			opts.Cluster.Name = f.ClusterName()
 			opts.Env = func() bootstrap.Env {
@@ -116,7 +119,7 @@ func Run(ctx context.Context, opts *Options) error {
 		ChartRepo: chartRepo,
 		Workspace: ws,
 		Version:   opts.Version,
-		StateDir:  cluster.DefaultStateDir(),
+		StateDir:  opts.StateDir,
 	}, env)
 	if opts.Timings {
 		PrintTimings(opts.IO.ErrOut, pr.Timings())

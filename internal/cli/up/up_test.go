@@ -43,6 +43,11 @@ func TestUpWithoutDockerDaemon(t *testing.T) {
 	if len(errLines) != 1 || !strings.Contains(errLines[0], "Docker is installed but not running") || !strings.Contains(errLines[0], "Cannot connect to the Docker daemon") {
 		t.Fatalf("want one error line naming the daemon, got:\n%s", errOut)
 	}
+	// The error is the last thing said, on one line: no list of the phases
+	// that could not start after it.
+	if lines := strings.Split(strings.TrimRight(errOut, "\n"), "\n"); lines[len(lines)-1] != errLines[0] {
+		t.Fatalf("more after the error line:\n%s", errOut)
+	}
 	if !strings.Contains(errOut, "timings:") || !strings.Contains(errOut, "preflight") {
 		t.Fatalf("--timings printed nothing:\n%s", errOut)
 	}

@@ -1,8 +1,11 @@
 // Package factorytest builds the factory a command test hands to a command:
-// buffers for streams, an environment that is only the map given (never the
-// process's: no KUBECONFIG, HOME or NO_COLOR leaks in), the embedded
-// workshop, and a kubeconfig path that does not exist unless the test sets
-// KUBECONFIG, so no test ever reads the user's ~/.kube/config.
+// buffers for streams, an environment that is only the map given (what the
+// factory reads through Getenv, NO_COLOR and KUBECONFIG among them, never
+// comes from the process), the embedded workshop, and KUBECONFIG set to a
+// file that does not exist unless the test sets it, so a command never
+// reads the user's ~/.kube/config; per-machine markers go to a temporary
+// directory, and the current directory is a temporary one unless Getwd is
+// given. (Helm's chart cache still asks the OS for the user cache dir.)
 package factorytest
 
 import (
@@ -56,6 +59,13 @@ func New(t testing.TB, o Options) (*factory.Factory, Streams) {
 		Embedded:      embedded.FS(),
 		WorkspaceFlag: o.Workspace,
 		Getwd:         o.Getwd,
+		StateDir:      t.TempDir(),
+	}
+	if f.Getwd == nil {
+		// Never the test process's directory: the workspace search walks up
+		// from here.
+		dir := t.TempDir()
+		f.Getwd = func() (string, error) { return dir, nil }
 	}
 	return f, Streams{In: in, Out: out, ErrOut: errOut}
 }

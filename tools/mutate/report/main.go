@@ -2,10 +2,14 @@
 // per package, prints a score line per package and fails when a mutant lived
 // (or was not covered) without a one-line explanation in the explained file.
 //
-// An explanation names the file, the mutator and the source line's text, not
-// its number, so it survives edits elsewhere in the file:
+// An explanation names the file, the enclosing function ("-" outside any),
+// the mutator and the source line's text, not its number, so it survives
+// edits elsewhere in the file but covers only that line of that function:
 //
-//	internal/ui/progress.go | CONDITIONALS_BOUNDARY | if len(p.running) > 0 { | why it cannot be killed
+//	internal/ui/progress.go | animate | CONDITIONALS_BOUNDARY | if len(p.running) > 0 { | why it cannot be killed
+//
+// Each entry must match exactly one source line; the report fails when one
+// matches several (say which with a more precise function) or none.
 //
 // Usage: report -explained FILE -root DIR pkgdir=result.json ...
 package main
@@ -15,8 +19,12 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 )
 
@@ -33,7 +41,7 @@ type result struct {
 	Elapsed float64 `json:"elapsed_time"`
 }
 
-type key struct{ file, mutator, line string }
+type key struct{ file, fn, mutator, line string }
 
 func main() {
 	explainedPath := flag.String("explained", "", "file of explained survivors")
@@ -45,6 +53,7 @@ func main() {
 		os.Exit(1)
 	}
 	used := map[key]bool{}
+	sources := map[string]source{}
 	var unexplained []string
 	fmt.Printf("%-20s %7s %6s %9s %11s %9s %8s\n", "package", "killed", "lived", "timed out", "not covered", "efficacy", "time")
 	for _, arg := range flag.Args() {
@@ -66,26 +75,27 @@ func main() {
 		counts := map[string]int{}
 		for _, f := range r.Files {
 			file := filepath.ToSlash(filepath.Join(pkg, filepath.Base(f.FileName)))
-			lines, err := readLines(filepath.Join(*root, file))
+			lines, funcs, err := readSource(filepath.Join(*root, file))
 			if err != nil {
 				fmt.Fprintln(os.Stderr, "report:", err)
 				os.Exit(1)
 			}
+			sources[file] = source{lines, funcs}
 			for _, m := range f.Mutations {
 				counts[m.Status]++
 				if m.Status != "LIVED" && m.Status != "NOT COVERED" {
 					continue
 				}
-				text := ""
+				text, fn := "", "-"
 				if m.Line >= 1 && m.Line <= len(lines) {
-					text = strings.TrimSpace(lines[m.Line-1])
+					text, fn = strings.TrimSpace(lines[m.Line-1]), funcs[m.Line-1]
 				}
-				k := key{file, m.Type, text}
+				k := key{file, fn, m.Type, text}
 				if _, ok := explained[k]; ok {
 					used[k] = true
 					continue
 				}
-				unexplained = append(unexplained, fmt.Sprintf("%s:%d:%d %s %s: %s", file, m.Line, m.Column, m.Status, m.Type, text))
+				unexplained = append(unexplained, fmt.Sprintf("%s:%d:%d %s %s (in %s): %s", file, m.Line, m.Column, m.Status, m.Type, fn, text))
 			}
 		}
 		eff := 0.0
@@ -94,10 +104,28 @@ func main() {
 		}
 		fmt.Printf("%-20s %7d %6d %9d %11d %8.1f%% %7.0fs\n", pkg, counts["KILLED"], counts["LIVED"], counts["TIMED OUT"], counts["NOT COVERED"], eff, r.Elapsed)
 	}
+	var notes, ambiguous []string
 	for k := range explained {
 		if !used[k] {
-			fmt.Printf("note: explained but not seen (killed now, or the line changed): %s | %s | %s\n", k.file, k.mutator, k.line)
+			notes = append(notes, fmt.Sprintf("note: explained but not seen (killed now, or the line changed): %s | %s | %s | %s", k.file, k.fn, k.mutator, k.line))
 		}
+		if src, ok := sources[k.file]; ok {
+			if n := src.count(k.fn, k.line); n != 1 {
+				ambiguous = append(ambiguous, fmt.Sprintf("%s | %s | %s | %s matches %d lines", k.file, k.fn, k.mutator, k.line, n))
+			}
+		}
+	}
+	sort.Strings(notes)
+	sort.Strings(ambiguous)
+	for _, n := range notes {
+		fmt.Println(n)
+	}
+	if len(ambiguous) > 0 {
+		fmt.Println("\nexplanations that must match exactly one line (name the function, or the line changed):")
+		for _, a := range ambiguous {
+			fmt.Println("  " + a)
+		}
+		os.Exit(1)
 	}
 	if len(unexplained) > 0 {
 		fmt.Println("\nsurvivors without a test or an explanation (add a test, or a line to the explained file):")
@@ -125,18 +153,65 @@ func readExplained(path string) (map[key]string, error) {
 			continue
 		}
 		parts := strings.Split(line, " | ")
-		if len(parts) != 4 || strings.TrimSpace(parts[3]) == "" {
-			return nil, fmt.Errorf("%s:%d: want `file | MUTATOR | source line | reason`, got %q", path, n, line)
+		if len(parts) != 5 || strings.TrimSpace(parts[4]) == "" {
+			return nil, fmt.Errorf("%s:%d: want `file | function | MUTATOR | source line | reason`, got %q", path, n, line)
 		}
-		out[key{strings.TrimSpace(parts[0]), strings.TrimSpace(parts[1]), strings.TrimSpace(parts[2])}] = parts[3]
+		out[key{strings.TrimSpace(parts[0]), strings.TrimSpace(parts[1]), strings.TrimSpace(parts[2]), strings.TrimSpace(parts[3])}] = parts[4]
 	}
 	return out, s.Err()
 }
 
-func readLines(path string) ([]string, error) {
+// source is a file's lines and, per line, the function it is in ("-"
+// outside any; methods as Type.Method).
+type source struct {
+	lines []string
+	funcs []string
+}
+
+func (s source) count(fn, text string) int {
+	n := 0
+	for i, l := range s.lines {
+		if s.funcs[i] == fn && strings.TrimSpace(l) == text {
+			n++
+		}
+	}
+	return n
+}
+
+func readSource(path string) ([]string, []string, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return strings.Split(string(data), "\n"), nil
+	lines := strings.Split(string(data), "\n")
+	funcs := make([]string, len(lines))
+	for i := range funcs {
+		funcs[i] = "-"
+	}
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, path, data, parser.SkipObjectResolution)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, d := range f.Decls {
+		fd, ok := d.(*ast.FuncDecl)
+		if !ok {
+			continue
+		}
+		name := fd.Name.Name
+		if fd.Recv != nil && len(fd.Recv.List) > 0 {
+			t := fd.Recv.List[0].Type
+			if st, ok := t.(*ast.StarExpr); ok {
+				t = st.X
+			}
+			if id, ok := t.(*ast.Ident); ok {
+				name = id.Name + "." + name
+			}
+		}
+		from, to := fset.Position(fd.Pos()).Line, fset.Position(fd.End()).Line
+		for l := from; l <= to && l <= len(funcs); l++ {
+			funcs[l-1] = name
+		}
+	}
+	return lines, funcs, nil
 }
