@@ -120,18 +120,20 @@ func main() {
 	for _, n := range notes {
 		fmt.Println(n)
 	}
-	if len(ambiguous) > 0 {
-		fmt.Println("\nexplanations that must match exactly one line (name the function, or the line changed):")
-		for _, a := range ambiguous {
-			fmt.Println("  " + a)
-		}
-		os.Exit(1)
-	}
+
 	if len(unexplained) > 0 {
 		fmt.Println("\nsurvivors without a test or an explanation (add a test, or a line to the explained file):")
 		for _, u := range unexplained {
 			fmt.Println("  " + u)
 		}
+	}
+	if len(ambiguous) > 0 {
+		fmt.Println("\nexplanations that must match exactly one line (name the function, or the line changed):")
+		for _, a := range ambiguous {
+			fmt.Println("  " + a)
+		}
+	}
+	if len(unexplained) > 0 || len(ambiguous) > 0 {
 		os.Exit(1)
 	}
 }
