@@ -83,10 +83,28 @@ func toolCheck(ctx context.Context, env DoctorEnv, t tool) check.Result {
 			Expected: t.name + " on PATH, answering `" + t.name + " " + strings.Join(t.args, " ") + "`", Next: t.install}
 	}
 	v := versionOf(out)
-	if t.name == "helm" && !strings.HasPrefix(strings.TrimPrefix(v, "v"), "4.") {
-		return check.Result{Criterion: t.name, Status: check.Warn, Observed: "helm " + v, Expected: "Helm 4: the steps are written for it", Next: t.install}
+	if t.name == "helm" {
+		if st := helmStatus(v); st != check.Pass {
+			return check.Result{Criterion: t.name, Status: st, Observed: "helm " + v,
+				Expected: "Helm 4, which the steps are written for (Helm 3.22, supported until 2027-02-10, works with this warning)", Next: t.install}
+		}
 	}
 	return check.Result{Criterion: t.name, Status: check.Pass, Observed: t.name + " " + v}
+}
+
+// helmStatus judges a `helm version --short` answer: Helm 4 passes, Helm
+// 3.22 (Helm 3's last feature release) is a warning, anything else fails.
+func helmStatus(v string) check.Status {
+	major, rest, _ := strings.Cut(strings.TrimPrefix(v, "v"), ".")
+	minor, _, _ := strings.Cut(rest, ".")
+	switch {
+	case major == "4":
+		return check.Pass
+	case major == "3" && minor == "22":
+		return check.Warn
+	default:
+		return check.Fail
+	}
 }
 
 // versionOf picks the version out of a tool's output: "Client Version:

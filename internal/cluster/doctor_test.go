@@ -91,3 +91,15 @@ func TestDoctorSuggestsLocalhostWhenTheDomainDoesNotReachThisMachine(t *testing.
 		t.Errorf("localhost: %+v", c)
 	}
 }
+
+// Step 1's criterion: Helm 4 passes, Helm 3.22 warns, an older Helm fails.
+func TestHelmStatus(t *testing.T) {
+	for v, want := range map[string]check.Status{
+		"v4.3.1+g0123456": check.Pass, "v4.0.0": check.Pass,
+		"v3.22.0+gabc": check.Warn, "v3.21.3": check.Fail, "v2.17.0": check.Fail, "garbage": check.Fail,
+	} {
+		if got := helmStatus(v); got != want {
+			t.Errorf("helmStatus(%q) = %s, want %s", v, got, want)
+		}
+	}
+}
