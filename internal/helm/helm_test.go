@@ -242,7 +242,7 @@ func TestUpstreamDigestNeedsNoDownloadAndFollowsTheRepoOverride(t *testing.T) {
 // for a workspace chart (load, digest, history lookup), without the API
 // round trips.
 //
-//	go test -run '^$' -bench ApplyUnchanged ./internal/deploy
+//	go test -run '^$' -bench ApplyUnchanged ./internal/helm
 func BenchmarkApplyUnchanged(b *testing.B) {
 	mem := driver.NewMemory()
 	store := storage.Init(mem)
