@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"os"
 	"path/filepath"
@@ -354,5 +355,33 @@ func TestWorkspaceFoundFromInside(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), `"workspace": "`+s.ws+`"`) || !strings.Contains(out.String(), `"hintsRevealed": 1`) {
 		t.Fatalf("status from inside the workspace did not find it:\n%s", out)
+	}
+}
+
+// dojo solution shows a step's reference, every file of it, and writes
+// nothing; a step without one is a usage error naming those that have one.
+func TestSolutionShowsTheReferenceAndChangesNothing(t *testing.T) {
+	s := newSession(t)
+	r := s.run(false, false, "solution", "step-9")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.errOut)
+	}
+	golden(t, "solution-step-9-piped", r.out)
+	for _, want := range []string{"charts/consumer/templates/horizontalpodautoscaler.yaml", "type: AverageValue", "where do the two differ"} {
+		if !strings.Contains(r.out, want) {
+			t.Errorf("reference lacks %q", want)
+		}
+	}
+	if _, err := os.Stat(s.ws); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("dojo solution wrote the workspace: %v", err)
+	}
+	for _, args := range [][]string{{"solution", "step-3"}, {"solution"}, {"solution", "step-99"}} {
+		r := s.run(false, false, args...)
+		if r.code != cmdutil.ExitUsage || strings.Count(strings.TrimSpace(r.errOut), "\n") != 0 || r.out != "" {
+			t.Errorf("%v: exit %d, stderr %q, stdout %q; want one usage line", args, r.code, r.errOut, r.out)
+		}
+	}
+	if r := s.run(false, false, "solution", "3"); !strings.Contains(r.errOut, "step-5, step-6, step-7, step-8, step-9, step-10") {
+		t.Errorf("the refusal does not name the steps with a reference: %q", r.errOut)
 	}
 }

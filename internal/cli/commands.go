@@ -9,6 +9,7 @@ import (
 	"github.com/kubedojo/dojo/internal/cli/doctor"
 	"github.com/kubedojo/dojo/internal/cli/hint"
 	"github.com/kubedojo/dojo/internal/cli/initcmd"
+	"github.com/kubedojo/dojo/internal/cli/solution"
 	"github.com/kubedojo/dojo/internal/cli/status"
 	"github.com/kubedojo/dojo/internal/cli/step"
 	"github.com/kubedojo/dojo/internal/cli/steps"
@@ -28,6 +29,7 @@ func commands() []func(*factory.Factory) *cobra.Command {
 		steps.NewCmd,
 		step.NewCmd,
 		hint.NewCmd,
+		solution.NewCmd,
 		status.NewCmd,
 		initcmd.NewCmd,
 		versioncmd.NewCmd,

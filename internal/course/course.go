@@ -5,6 +5,8 @@ package course
 
 import (
 	"fmt"
+	"io/fs"
+	"path"
 
 	"io"
 	"strings"
@@ -236,4 +238,35 @@ func HintMarkdown(s *steps.Step, from, to, revealed int) string {
 		b.WriteString("_That was the last hint._\n")
 	}
 	return b.String()
+}
+
+// SolutionMarkdown composes `dojo solution STEP`: the step's reference files
+// (embedded under solutions/<id>/<path>) with their notes, and the
+// invitation to compare them with one's own work. It applies nothing.
+func SolutionMarkdown(s *steps.Step, fsys fs.FS) (string, error) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# Reference for %s\n\n", StepTitle(s))
+	b.WriteString("One way to pass this step, not the only one. Put it next to what you wrote: " +
+		"where do the two differ, which would you keep, and why? " +
+		"Reading it changes nothing in your workspace or your cluster.\n")
+	for _, f := range s.Solution {
+		data, err := fs.ReadFile(fsys, path.Join("solutions", s.ID, f.Path))
+		if err != nil {
+			return "", fmt.Errorf("the reference of %s lacks %s: %w", s.ID, f.Path, err)
+		}
+		fmt.Fprintf(&b, "\n## `%s`\n\n", f.Path)
+		if f.Note != "" {
+			fmt.Fprintf(&b, "%s\n\n", f.Note)
+		}
+		lang := strings.TrimPrefix(path.Ext(f.Path), ".")
+		if lang == "yml" {
+			lang = "yaml"
+		}
+		fmt.Fprintf(&b, "```%s\n%s", lang, data)
+		if !strings.HasSuffix(string(data), "\n") {
+			b.WriteString("\n")
+		}
+		b.WriteString("```\n")
+	}
+	return b.String(), nil
 }
