@@ -52,8 +52,8 @@ func StepMarkdown(s *steps.Step, st state.StepState) string {
 		}
 	}
 	if len(s.Solution) > 0 {
-		b.WriteString("\n## Solution\n\nCompare your work with the reference once you are done. ")
-		fmt.Fprintf(&b, "`dojo solve %s` writes these files into your workspace (yours are backed up first) and applies them:\n\n", s.ID)
+		b.WriteString("\n## Solution\n\nCompare your work with the reference once you are done: ")
+		fmt.Fprintf(&b, "`dojo solution %s` shows these files, without changing anything:\n\n", s.ID)
 		for _, f := range s.Solution {
 			if f.Note != "" {
 				fmt.Fprintf(&b, "- `%s`: %s\n", f.Path, f.Note)
@@ -233,7 +233,7 @@ func HintMarkdown(s *steps.Step, from, to, revealed int) string {
 	} else if to < len(s.Hints) {
 		fmt.Fprintf(&b, "_You have seen all %d hints: `dojo hint %s --all` shows them again._\n", len(s.Hints), s.ID)
 	} else if len(s.Solution) > 0 {
-		fmt.Fprintf(&b, "_That was the last hint. `dojo solve %s` applies the reference solution._\n", s.ID)
+		fmt.Fprintf(&b, "_That was the last hint. `dojo solution %s` shows the reference solution._\n", s.ID)
 	} else {
 		b.WriteString("_That was the last hint._\n")
 	}
