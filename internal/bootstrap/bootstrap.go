@@ -78,8 +78,6 @@ type Result struct {
 	SideLoaded  bool
 	Workspace   *workspace.Result
 	Releases    []helm.Result
-	// Warnings were printed through Env.Progress as they arose.
-	Warnings []string
 }
 
 // phase is one step of dojo up. It starts once every phase it needs has
@@ -224,7 +222,7 @@ func foldNotStarted(errs []error, phases int) []error {
 		failed = append(failed, err)
 	}
 	if len(waiting) > 0 && len(waiting)+len(failed) < phases {
-		failed = append(failed, fmt.Errorf("not started, as a phase they need failed: %s", strings.Join(waiting, ", ")))
+		failed = append(failed, fmt.Errorf("not started, as a phase they need failed: %s (fix what failed above and run dojo up again: it continues from there)", strings.Join(waiting, ", ")))
 	}
 	return failed
 }
@@ -246,12 +244,8 @@ func (e *notStarted) Error() string {
 
 func (e *notStarted) Unwrap() error { return e.cause }
 
-func (u *run) warn(msg string) {
-	u.mu.Lock()
-	u.res.Warnings = append(u.res.Warnings, msg)
-	u.mu.Unlock()
-	u.pr.Warn(msg)
-}
+// warn prints a warning once, now, through the progress (stderr).
+func (u *run) warn(msg string) { u.pr.Warn(msg) }
 
 // cluster makes sure the cluster exists and answers: an existing one, or
 // preflight then kind's.

@@ -298,3 +298,23 @@ func TestSplitImage(t *testing.T) {
 		}
 	}
 }
+
+// A preflight warning is said once, on the progress stream, in the one
+// warning format, and dojo up goes on (here up to the stand-in's missing API).
+func TestPreflightWarningIsPrintedOnce(t *testing.T) {
+	p := cluster.NewStandIn()
+	env := upEnv(p, func(int) cluster.PortUser { return cluster.PortUser{} }, map[string]string{"docker": "Docker version 27"})
+	env.Preflight.MemTotal = func() (uint64, bool) { return 2 << 30, true }
+	streams, _, _, errOut := ui.Test(false, false)
+	env.Progress = ui.NewProgress(streams)
+	_, err := Up(context.Background(), Options{Name: "dojo", Workspace: t.TempDir(), Version: "dev"}, env)
+	if err == nil || !strings.Contains(err.Error(), "no API server") {
+		t.Fatalf("err = %v; want dojo up to go past the warning to the stand-in's missing API", err)
+	}
+	if n := strings.Count(errOut.String(), "! 2.0 GiB of memory"); n != 1 {
+		t.Fatalf("the memory warning was printed %d times:\n%s", n, errOut)
+	}
+	if len(p.Created()) != 1 {
+		t.Fatalf("a warning stopped dojo up: created %v", p.Created())
+	}
+}

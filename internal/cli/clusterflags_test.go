@@ -120,7 +120,8 @@ func TestClusterFlagsMeanTheSameInEveryCommand(t *testing.T) {
 			// A context the kubeconfig lacks is named in one error line.
 			f, st := factorytest.New(t, factorytest.Options{Env: map[string]string{"DOJO_WORKSPACE": filepath.Join(t.TempDir(), "ws")}})
 			code := Run(context.Background(), f, append(append([]string{}, args...), "--kubeconfig", path, "--context", "absent"))
-			if code != 1 || !strings.Contains(st.ErrOut.String(), `no context "absent"`) {
+			if msg := st.ErrOut.String(); code != 1 || !strings.Contains(msg, "kubeconfig "+path+` has no context "absent"`) ||
+				!strings.Contains(msg, "it has: current, kind-dojo, kind-other, mine") || !strings.Contains(msg, "--context") {
 				t.Fatalf("--context absent: exit %d, stderr %q", code, st.ErrOut.String())
 			}
 		})

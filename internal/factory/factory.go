@@ -11,6 +11,7 @@ import (
 
 	"github.com/kubedojo/dojo/embedded"
 	"github.com/kubedojo/dojo/internal/cluster"
+	"github.com/kubedojo/dojo/internal/cmdutil"
 	"github.com/kubedojo/dojo/internal/state"
 	"github.com/kubedojo/dojo/internal/steps"
 	"github.com/kubedojo/dojo/internal/ui"
@@ -104,6 +105,20 @@ func (f *Factory) getwd() (string, error) {
 func (f *Factory) Catalog() (*steps.Catalog, error) {
 	f.catalogOnce.Do(func() { f.catalog, f.catalogErr = steps.Load(f.Embedded) })
 	return f.catalog, f.catalogErr
+}
+
+// Step looks a step up by what the learner typed (5, step-5, Step5,
+// cleanup); an unknown step is a usage error naming the valid ones.
+func (f *Factory) Step(arg string) (*steps.Step, error) {
+	cat, err := f.Catalog()
+	if err != nil {
+		return nil, err
+	}
+	s, err := cat.Get(arg)
+	if err != nil {
+		return nil, cmdutil.Usagef("%s", err)
+	}
+	return s, nil
 }
 
 // State opens the workspace's progress file.

@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -52,7 +53,7 @@ func FromKubeconfig(data []byte, context string) (*Access, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading kubeconfig: %w", err)
 	}
-	return newAccess(raw, context)
+	return newAccess(raw, context, "the kubeconfig kind returned")
 }
 
 // FromFile loads a kubeconfig the way kubectl does and pins the named context
@@ -69,27 +70,44 @@ func FromFile(path, env, context string) (*Access, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading kubeconfig: %w", err)
 	}
-	return newAccess(raw, context)
+	read := path
+	if read == "" {
+		read = strings.Join(rules.Precedence, string(filepath.ListSeparator))
+	}
+	return newAccess(raw, context, "kubeconfig "+read)
 }
 
-func newAccess(raw *clientcmdapi.Config, context string) (*Access, error) {
+func newAccess(raw *clientcmdapi.Config, context, source string) (*Access, error) {
 	if context == "" {
 		context = raw.CurrentContext
 	}
 	if context == "" {
-		return nil, fmt.Errorf("the kubeconfig has no current context: name one with --context")
+		return nil, fmt.Errorf("%s has no current context: name one with --context", source)
 	}
 	if _, ok := raw.Contexts[context]; !ok {
-		return nil, &NoContextError{Context: context}
+		var have []string
+		for name := range raw.Contexts {
+			have = append(have, name)
+		}
+		sort.Strings(have)
+		return nil, &NoContextError{Context: context, Source: source, Have: have}
 	}
 	return &Access{raw: raw, context: context}, nil
 }
 
 // NoContextError is a context the kubeconfig does not have.
-type NoContextError struct{ Context string }
+type NoContextError struct {
+	Context string
+	Source  string   // what was read ("kubeconfig /home/x/.kube/config")
+	Have    []string // the contexts it has
+}
 
 func (e *NoContextError) Error() string {
-	return fmt.Sprintf("the kubeconfig has no context %q (is the cluster created? run dojo up; or name another with --context)", e.Context)
+	have := "none"
+	if len(e.Have) > 0 {
+		have = strings.Join(e.Have, ", ")
+	}
+	return fmt.Sprintf("%s has no context %q (it has: %s): create the cluster with dojo up, or name one of those with --context", e.Source, e.Context, have)
 }
 
 // Context is the kubeconfig context this Access is pinned to.

@@ -94,13 +94,9 @@ type Hint struct {
 
 // Run reveals the hints and remembers how far the learner went.
 func Run(f *factory.Factory, opts *Options) error {
-	cat, err := f.Catalog()
+	s, err := f.Step(opts.Step)
 	if err != nil {
 		return err
-	}
-	s, err := cat.Get(opts.Step)
-	if err != nil {
-		return cmdutil.Usagef("%s", err)
 	}
 	total := len(s.Hints)
 	if total == 0 {

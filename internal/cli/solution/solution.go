@@ -44,15 +44,15 @@ terminal the files are laid out for reading; piped, they are Markdown.`,
 
 // Run prints the step's reference.
 func Run(f *factory.Factory, opts *Options) error {
-	cat, err := f.Catalog()
+	s, err := f.Step(opts.Step)
 	if err != nil {
 		return err
 	}
-	s, err := cat.Get(opts.Step)
-	if err != nil {
-		return cmdutil.Usagef("%s", err)
-	}
 	if len(s.Solution) == 0 {
+		cat, err := f.Catalog()
+		if err != nil {
+			return err
+		}
 		var with []string
 		for _, o := range cat.Steps() {
 			if len(o.Solution) > 0 {

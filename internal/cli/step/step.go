@@ -50,13 +50,9 @@ Opening a step starts its clock in ` + "`dojo status`" + `.`,
 
 // Run shows the step and records that it was opened.
 func Run(f *factory.Factory, opts *Options) error {
-	cat, err := f.Catalog()
+	s, err := f.Step(opts.Step)
 	if err != nil {
 		return err
-	}
-	s, err := cat.Get(opts.Step)
-	if err != nil {
-		return cmdutil.Usagef("%s", err)
 	}
 	store, err := f.State()
 	if err != nil {
