@@ -2,11 +2,14 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -84,6 +87,9 @@ func (p *Producer) Close() error { return p.rdb.Close() }
 //	POST /publish/{n}  push n items (1..100000) in one round trip
 //	GET  /livez        200 while the process serves (the liveness probe)
 //	GET  /healthz      200 when Redis answers PING, else 503 (readiness)
+//	GET  /queue        the queue's name and length (what dojo check reads)
+//	POST /withdraw     take back items this producer pushed that still wait
+//	                   ({"first_id": …, "last_id": …}; dojo check's live tests)
 //	GET  /metrics      Prometheus metrics
 func (p *Producer) Handler() http.Handler {
 	mux := http.NewServeMux()
@@ -91,9 +97,11 @@ func (p *Producer) Handler() http.Handler {
 	mux.Handle("/publish/{n}", p.instrument("/publish/{n}", http.HandlerFunc(p.handlePublishN)))
 	mux.Handle("/livez", p.instrument("/livez", http.HandlerFunc(handleLive)))
 	mux.Handle("/healthz", p.instrument("/healthz", http.HandlerFunc(p.handleHealth)))
+	mux.Handle("/queue", p.instrument("/queue", http.HandlerFunc(p.handleQueue)))
+	mux.Handle("/withdraw", p.instrument("/withdraw", http.HandlerFunc(p.handleWithdraw)))
 	mux.Handle("/metrics", p.instrument("/metrics", methods(promhttp.HandlerFor(p.reg, promhttp.HandlerOpts{Registry: p.reg}), http.MethodGet, http.MethodHead)))
 	mux.Handle("/", p.instrument("other", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, "no such endpoint %s: use POST /publish, POST /publish/{n}, GET /livez, GET /healthz or GET /metrics", r.URL.Path)
+		writeError(w, http.StatusNotFound, "no such endpoint %s: use POST /publish, POST /publish/{n}, GET /livez, GET /healthz, GET /queue, POST /withdraw or GET /metrics", r.URL.Path)
 	})))
 	return mux
 }
@@ -245,6 +253,99 @@ func (p *Producer) handleHealth(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, HealthBody{Status: "ok", Redis: p.opts.RedisAddr})
+}
+
+// QueueBody is the answer of GET /queue.
+type QueueBody struct {
+	Queue string `json:"queue"`
+	// Length counts the items waiting (not those a consumer works on).
+	Length int64 `json:"length"`
+}
+
+func (p *Producer) handleQueue(w http.ResponseWriter, r *http.Request) {
+	if !allowMethods(w, r, http.MethodGet, http.MethodHead) {
+		return
+	}
+	n, err := p.rdb.LLen(r.Context(), p.opts.Queue).Result()
+	if err != nil {
+		writeError(w, http.StatusServiceUnavailable, "redis at %s does not answer: %v", p.opts.RedisAddr, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, QueueBody{Queue: p.opts.Queue, Length: n})
+}
+
+// errNotPublishedHere refuses a withdraw of ids this producer did not make.
+var errNotPublishedHere = errors.New("not a range of items this producer published")
+
+// WithdrawRequest names a range of items a publish returned.
+type WithdrawRequest struct {
+	FirstID string `json:"first_id"`
+	LastID  string `json:"last_id"`
+}
+
+// WithdrawResult says how many of them were still waiting and were removed.
+type WithdrawResult struct {
+	Withdrawn int64 `json:"withdrawn"`
+}
+
+// seqOf is the sequence number of an id this producer made.
+func (p *Producer) seqOf(id string) (uint64, bool) {
+	rest, ok := strings.CutPrefix(id, p.prefix+"-")
+	if !ok {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(rest, 10, 64)
+	return n, err == nil
+}
+
+// Withdraw removes from the queue the items of ids first..last (as a publish
+// returned them) that no consumer has taken yet. Items of another producer
+// (another prefix) are refused.
+func (p *Producer) Withdraw(ctx context.Context, first, last string) (int64, error) {
+	lo, ok1 := p.seqOf(first)
+	hi, ok2 := p.seqOf(last)
+	if !ok1 || !ok2 || lo > hi {
+		return 0, fmt.Errorf("first_id %q and last_id %q: %w (prefix %s)", first, last, errNotPublishedHere, p.prefix)
+	}
+	elems, err := p.rdb.LRange(ctx, p.opts.Queue, 0, -1).Result()
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	for _, e := range elems {
+		seq, ok := p.seqOf(parseItem(e).ID)
+		if !ok || seq < lo || seq > hi {
+			continue
+		}
+		removed, err := p.rdb.LRem(ctx, p.opts.Queue, 1, e).Result()
+		if err != nil {
+			return n, err
+		}
+		n += removed
+	}
+	return n, nil
+}
+
+func (p *Producer) handleWithdraw(w http.ResponseWriter, r *http.Request) {
+	if !allowMethods(w, r, http.MethodPost) {
+		return
+	}
+	var req WithdrawRequest
+	if err := json.NewDecoder(io.LimitReader(r.Body, 4096)).Decode(&req); err != nil {
+		writeError(w, http.StatusBadRequest, "the body must be JSON {\"first_id\": …, \"last_id\": …}: %v", err)
+		return
+	}
+	n, err := p.Withdraw(r.Context(), req.FirstID, req.LastID)
+	if err != nil {
+		status := http.StatusServiceUnavailable
+		if errors.Is(err, errNotPublishedHere) {
+			status = http.StatusBadRequest
+		}
+		writeError(w, status, "%v", err)
+		return
+	}
+	p.log.Info("withdrawn", "items", n, "first", req.FirstID, "last", req.LastID)
+	writeJSON(w, http.StatusOK, WithdrawResult{Withdrawn: n})
 }
 
 // RunProducer serves the producer until ctx is done, then drains the

@@ -3,6 +3,8 @@ package app_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
 	"regexp"
 	"strings"
@@ -182,5 +184,66 @@ func TestProducerRedisDownAndBack(t *testing.T) {
 		if !strings.Contains(m, want) {
 			t.Errorf("/metrics lacks %q", want)
 		}
+	}
+}
+
+func TestProducerQueueLength(t *testing.T) {
+	s := redistest.Start(t)
+	_, srv := newProducer(t, s.Addr, nil)
+	if r := do(t, "GET", srv.URL+"/queue"); r.Code != 200 || r.JSON["queue"] != "padok" || r.JSON["length"] != float64(0) {
+		t.Fatalf("GET /queue on an empty queue = %d %s", r.Code, r.Body)
+	}
+	if r := do(t, "POST", srv.URL+"/publish/7"); r.Code != 200 {
+		t.Fatalf("POST /publish/7 = %d %s", r.Code, r.Body)
+	}
+	if r := do(t, "GET", srv.URL+"/queue"); r.Code != 200 || r.JSON["length"] != float64(7) {
+		t.Fatalf("GET /queue after 7 items = %d %s, want length 7", r.Code, r.Body)
+	}
+	if r := do(t, "POST", srv.URL+"/queue"); r.Code != 405 {
+		t.Fatalf("POST /queue = %d, want 405", r.Code)
+	}
+	s.Stop()
+	if r := do(t, "GET", srv.URL+"/queue"); r.Code != 503 || !strings.Contains(r.Body, s.Addr) {
+		t.Fatalf("GET /queue with Redis down = %d %s, want 503 naming %s", r.Code, r.Body, s.Addr)
+	}
+}
+
+func TestProducerWithdrawTakesBackOnlyItsWaitingItems(t *testing.T) {
+	s := redistest.Start(t)
+	_, srv := newProducer(t, s.Addr, nil)
+	rdb := client(t, s)
+	ctx := context.Background()
+	rdb.RPush(ctx, "padok", "foreign")
+	first := do(t, "POST", srv.URL+"/publish/3")
+	second := do(t, "POST", srv.URL+"/publish/2")
+	if first.Code != 200 || second.Code != 200 {
+		t.Fatalf("publish: %d %s / %d %s", first.Code, first.Body, second.Code, second.Body)
+	}
+	// a consumer took the first item of the first batch
+	if _, err := rdb.LRem(ctx, "padok", 1, rdb.LIndex(ctx, "padok", 1).Val()).Result(); err != nil {
+		t.Fatal(err)
+	}
+	body := fmt.Sprintf(`{"first_id":%q,"last_id":%q}`, first.JSON["first_id"], first.JSON["last_id"])
+	resp, err := http.Post(srv.URL+"/withdraw", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(got), `"withdrawn":2`) {
+		t.Fatalf("withdraw = %d %s, want 2 withdrawn", resp.StatusCode, got)
+	}
+	left := rdb.LRange(ctx, "padok", 0, -1).Val()
+	if len(left) != 3 || left[0] != "foreign" || !strings.Contains(left[1], second.JSON["first_id"].(string)) {
+		t.Fatalf("queue after withdraw = %q, want the foreign item and the second batch", left)
+	}
+	resp, err = http.Post(srv.URL+"/withdraw", "application/json", strings.NewReader(`{"first_id":"zz-1","last_id":"zz-2"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 400 || !strings.Contains(string(got), "zz-1") {
+		t.Fatalf("withdraw of foreign ids = %d %s, want 400 naming them", resp.StatusCode, got)
 	}
 }

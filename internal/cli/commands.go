@@ -4,6 +4,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kubedojo/dojo/internal/cli/app"
+	checkcmd "github.com/kubedojo/dojo/internal/cli/check"
 	"github.com/kubedojo/dojo/internal/cli/completion"
 	deploycmd "github.com/kubedojo/dojo/internal/cli/deploy"
 	"github.com/kubedojo/dojo/internal/cli/doctor"
@@ -30,6 +31,7 @@ func commands() []func(*factory.Factory) *cobra.Command {
 		step.NewCmd,
 		hint.NewCmd,
 		solution.NewCmd,
+		checkcmd.NewCmd,
 		status.NewCmd,
 		initcmd.NewCmd,
 		versioncmd.NewCmd,

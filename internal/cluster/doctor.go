@@ -57,6 +57,7 @@ func tools() []tool {
 		{"kubectl", []string{"version", "--client"}, true, "install it: https://kubernetes.io/docs/tasks/tools/"},
 		{"helm", []string{"version", "--short"}, true, "install Helm 4: https://helm.sh/docs/intro/install/"},
 		{"jq", []string{"--version"}, false, "install it (apt install jq, brew install jq): some steps pipe JSON through it"},
+		{"curl", []string{"--version"}, true, "install it (apt install curl, brew install curl): the steps publish items with it"},
 	}
 }
 
@@ -64,10 +65,18 @@ func tools() []tool {
 // and whether producer.<domain> resolves to this machine.
 func Doctor(ctx context.Context, o DoctorOptions, env DoctorEnv) []check.Result {
 	checks := Preflight(PreflightOptions{Name: o.Name, Ports: o.Ports}, env.Preflight).Checks
-	for _, t := range tools() {
-		checks = append(checks, toolCheck(ctx, env, t))
-	}
+	checks = append(checks, Tools(ctx, env)...)
 	return append(checks, dnsCheck(ctx, env, o.Domain))
+}
+
+// Tools looks for the tools the steps use (kubectl, helm, jq, curl); each
+// result's criterion is the tool's name.
+func Tools(ctx context.Context, env DoctorEnv) []check.Result {
+	var out []check.Result
+	for _, t := range tools() {
+		out = append(out, toolCheck(ctx, env, t))
+	}
+	return out
 }
 
 func toolCheck(ctx context.Context, env DoctorEnv, t tool) check.Result {
@@ -114,6 +123,8 @@ func versionOf(out string) string {
 	if _, v, ok := strings.Cut(line, "Version:"); ok {
 		return strings.TrimSpace(v)
 	}
+	// curl: "curl 7.88.1 (x86_64-pc-linux-gnu) libcurl/…" → "curl 7.88.1"
+	line, _, _ = strings.Cut(line, " (")
 	return strings.TrimSpace(line)
 }
 

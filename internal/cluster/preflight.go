@@ -73,6 +73,12 @@ type PreflightError struct{ Lines []string }
 
 func (e *PreflightError) Error() string { return strings.Join(e.Lines, "\n") }
 
+// RuntimeCheck is Preflight's runtime criterion alone: a container runtime
+// is installed and answers.
+func RuntimeCheck(env PreflightEnv) check.Result {
+	return Preflight(PreflightOptions{Ports: []int{}}, PreflightEnv{Host: env.Host, NewProvider: env.NewProvider}).Checks[0]
+}
+
 // Preflight checks the machine before anything is created: a container
 // runtime, that it runs, whether the cluster exists already (then dojo up
 // converges and the ports are the cluster's own), the host ports, memory.

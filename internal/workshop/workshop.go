@@ -56,3 +56,41 @@ const (
 func AppChartDir(workspace, release string) string {
 	return filepath.Join(workspace, "charts", release)
 }
+
+// The monitoring chain the learner builds (steps 5–10).
+const (
+	// ProducerService serves the producer on ProducerPort.
+	ProducerService = "producer"
+	ProducerPort    = 80
+
+	// PrometheusNamespace holds kube-prometheus-stack and the adapter.
+	PrometheusNamespace = "prometheus"
+	// PrometheusName is both the Prometheus custom resource and its Service.
+	PrometheusName = "prometheus-kube-prometheus-prometheus"
+	PrometheusPort = 9090
+	// PrometheusURL is where the adapter finds Prometheus (step 8).
+	PrometheusURL = "http://" + PrometheusName + "." + PrometheusNamespace + ".svc"
+
+	// ExporterService is the Redis exporter's Service (step 6).
+	ExporterService = "prometheus-redis-exporter"
+	ExporterPort    = 9121
+	// ExporterRedisAddr is where the exporter finds Redis.
+	ExporterRedisAddr = "redis://" + RedisService + "." + AppNamespace + ":6379"
+
+	// RecordedMetric is the recording rule's name (step 7).
+	RecordedMetric = "redis_items_in_queue"
+	// MetricSelectorKey and the Queue name select the queue's series.
+	MetricSelectorKey = "key"
+
+	// CustomMetricsAPIService is the adapter's APIService (step 8).
+	CustomMetricsAPIService = "v1beta1.custom.metrics.k8s.io"
+
+	// TargetAverage is the HPA's target: one consumer per 20 waiting items.
+	TargetAverage = 20
+	// MaxReplicas bounds the HPA (step 9); MinReplicas is step 9's floor.
+	MaxReplicas = 20
+	MinReplicas = 1
+)
+
+// QueueSelector is the exporter's series of the queue, as the steps write it.
+const QueueSelector = `{service="` + ExporterService + `",namespace="` + AppNamespace + `",key="` + Queue + `"}`

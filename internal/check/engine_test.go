@@ -1,0 +1,43 @@
+package check
+
+import (
+	"context"
+	"testing"
+)
+
+func TestEvaluateSkipsWhatWaitsForAFailure(t *testing.T) {
+	ran := map[string]bool{}
+	judge := func(id string, s Status) func(context.Context) Result {
+		return func(context.Context) Result { ran[id] = true; return Result{Status: s, Observed: id} }
+	}
+	rs := Evaluate(context.Background(), "step-5", []Criterion{
+		{ID: "a", Judge: judge("a", Fail)},
+		{ID: "b", Needs: []string{"a"}, Judge: judge("b", Pass)},
+		{ID: "c", Needs: []string{"b"}, Judge: judge("c", Pass)},
+		{ID: "d", Judge: judge("d", Warn)},
+		{ID: "e", Needs: []string{"d"}, Judge: judge("e", Pass)},
+		{ID: "f", Live: true, Judge: judge("f", Pass)},
+	}, EvalOptions{SkipLive: true, SkipLiveHint: "dojo check step-5"})
+	want := []struct {
+		id, waits string
+		s         Status
+	}{{"step-5/a", "", Fail}, {"step-5/b", "step-5/a", Skipped}, {"step-5/c", "step-5/b", Skipped},
+		{"step-5/d", "", Warn}, {"step-5/e", "", Pass}, {"step-5/f", "", Skipped}}
+	for i, w := range want {
+		if rs[i].Criterion != w.id || rs[i].Status != w.s || rs[i].WaitsFor != w.waits {
+			t.Errorf("result %d = %+v, want %s %s waiting for %q", i, rs[i], w.id, w.s, w.waits)
+		}
+	}
+	if ran["b"] || ran["c"] || ran["f"] {
+		t.Errorf("judges ran that should not: %v", ran)
+	}
+	if rs[5].Next != "dojo check step-5" {
+		t.Errorf("a skipped live criterion says how to run it: %+v", rs[5])
+	}
+	if Passed(rs) {
+		t.Error("a step with a failure passed")
+	}
+	if !Passed(rs[3:5]) || Passed(rs[5:]) {
+		t.Error("warnings count as passed; skipped criteria do not")
+	}
+}
