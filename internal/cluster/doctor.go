@@ -98,7 +98,10 @@ func toolCheck(ctx context.Context, env DoctorEnv, t tool) check.Result {
 				Expected: "Helm 4, which the steps are written for (Helm 3.22, supported until 2027-02-10, works with this warning)", Next: t.install}
 		}
 	}
-	return check.Result{Criterion: t.name, Status: check.Pass, Observed: t.name + " " + v}
+	if !strings.HasPrefix(v, t.name) {
+		v = t.name + " " + v
+	}
+	return check.Result{Criterion: t.name, Status: check.Pass, Observed: v}
 }
 
 // helmStatus judges a `helm version --short` answer: Helm 4 passes, Helm

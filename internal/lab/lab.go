@@ -221,6 +221,9 @@ func (l *Lab) Client() kubernetes.Interface { return l.client }
 // Dynamic is an admin dynamic client for the lab's API server.
 func (l *Lab) Dynamic() dynamic.Interface { return l.dynamic }
 
+// Dojo is the dojo binary the lab runs (bin/dojo by default).
+func (l *Lab) Dojo() string { return l.bins.dojo }
+
 // BinDir is the directory of the lab's Kubernetes binaries (kubectl too).
 func (l *Lab) BinDir() string { return l.bins.dir }
 

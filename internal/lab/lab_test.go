@@ -63,7 +63,7 @@ func TestPipeline(t *testing.T) {
 	if err := l.InstallApp(ctx); err != nil {
 		t.Fatalf("install app: %v\n%s", err, l.Logs(20))
 	}
-	if err := l.InstallMonitoring(ctx, nil); err != nil {
+	if err := l.InstallMonitoring(ctx); err != nil {
 		t.Fatalf("install monitoring: %v\n%s", err, l.Logs(20))
 	}
 	if err := l.InstallApp(ctx, 7, 10); err != nil {

@@ -115,38 +115,64 @@ func solutionValues(step int, file string) (map[string]any, error) {
 	return vals, yaml.Unmarshal(data, &vals)
 }
 
-// InstallMonitoring installs steps 5, 6 and 8 with the reference values
-// through the product's installer, from the lab's repository of stand-in
-// charts: kube-prometheus-stack (release prometheus),
-// prometheus-redis-exporter, prometheus-adapter.
-func (l *Lab) InstallMonitoring(ctx context.Context, overrides map[string]map[string]any) error {
+// monitoringSteps are the steps that install an upstream chart, with the
+// learner's values file and the chart.
+var monitoringSteps = map[int]struct {
+	file  string
+	chart versions.Chart
+}{
+	5: {"prometheus.yaml", versions.KubePrometheusStack},
+	6: {"prometheus-redis-exporter.yaml", versions.RedisExporter},
+	8: {"prometheus-adapter.yaml", versions.PrometheusAdapter},
+}
+
+// InstallStep installs step 5, 6 or 8 with the reference values through the
+// product's installer, from the lab's repository of stand-in charts. mutate,
+// when not nil, changes the values first (a learner's mistake).
+func (l *Lab) InstallStep(ctx context.Context, step int, mutate func(vals map[string]any)) error {
+	s, ok := monitoringSteps[step]
+	if !ok {
+		return fmt.Errorf("step %d installs no upstream chart (5, 6 and 8 do)", step)
+	}
 	inst, err := l.Installer()
 	if err != nil {
 		return err
 	}
-	for _, s := range []struct {
-		step  int
-		file  string
-		chart versions.Chart
-	}{
-		{5, "prometheus.yaml", versions.KubePrometheusStack},
-		{6, "prometheus-redis-exporter.yaml", versions.RedisExporter},
-		{8, "prometheus-adapter.yaml", versions.PrometheusAdapter},
-	} {
-		vals, err := solutionValues(s.step, s.file)
-		if err != nil {
-			return err
-		}
-		for k, v := range overrides[s.chart.Release] {
-			vals[k] = v
-		}
-		c := s.chart
-		if _, err := inst.Apply(ctx, helm.Release{Name: c.Release, Namespace: c.Namespace,
-			Source: helm.Source{Upstream: &c}, Values: vals}); err != nil {
+	vals, err := solutionValues(step, s.file)
+	if err != nil {
+		return err
+	}
+	if mutate != nil {
+		mutate(vals)
+	}
+	c := s.chart
+	_, err = inst.Apply(ctx, helm.Release{Name: c.Release, Namespace: c.Namespace, Source: helm.Source{Upstream: &c}, Values: vals})
+	return err
+}
+
+// InstallMonitoring installs steps 5, 6 and 8 with the reference values
+// (kube-prometheus-stack as release prometheus, prometheus-redis-exporter,
+// prometheus-adapter).
+func (l *Lab) InstallMonitoring(ctx context.Context) error {
+	for _, step := range []int{5, 6, 8} {
+		if err := l.InstallStep(ctx, step, nil); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// IngressAddr is the lab's "port 80 of the laptop": the node address of
+// Traefik's pod (its hostPort), where the ingress stand-in listens.
+func (l *Lab) IngressAddr(ctx context.Context) (string, error) {
+	pods, err := l.client.CoreV1().Pods(versions.Traefik.Namespace).List(ctx, metav1.ListOptions{LabelSelector: "app.kubernetes.io/name=traefik"})
+	if err != nil {
+		return "", err
+	}
+	if len(pods.Items) != 1 || pods.Items[0].Status.HostIP == "" {
+		return "", fmt.Errorf("want one traefik pod with a host IP, found %d", len(pods.Items))
+	}
+	return net.JoinHostPort(pods.Items[0].Status.HostIP, "80"), nil
 }
 
 // ServiceAddr returns podIP:port of a ready endpoint of a Service (port is

@@ -78,9 +78,9 @@ func ScrapeInterval(cfg Config, specInterval string, want time.Duration) check.R
 // sampleLabelSets are labels that objects of any learner might carry: a
 // selector that selects "every" object must match each of them.
 var sampleLabelSets = []map[string]string{
+	{"app.kubernetes.io/instance": "consumer", "app.kubernetes.io/managed-by": "Helm"}, // what the consumer chart gives
 	{},
 	{"app": "consumer"},
-	{"app.kubernetes.io/instance": "consumer", "app.kubernetes.io/managed-by": "Helm"},
 	{"release": "consumer"},
 }
 
@@ -113,7 +113,7 @@ func SelectsAll(cr Object, kind, field string, sel, nsSel *metav1.LabelSelector,
 	}
 	for _, ls := range sampleLabelSets {
 		if !s.Matches(labels.Set(ls)) {
-			obs := fmt.Sprintf("%s is %s: a %s labelled %s is ignored", field, describeSelector(s), kind, describeLabels(ls))
+			obs := fmt.Sprintf("%s is %s: a %s %s is ignored", field, describeSelector(s), kind, describeLabels(ls))
 			if _, ok := sel.MatchLabels["release"]; ok {
 				obs += " (the chart puts release: prometheus there when the selector is empty or " + nilUsesHelmValues + " is true)"
 			}
@@ -149,7 +149,7 @@ func describeLabels(ls map[string]string) string {
 	if len(ls) == 0 {
 		return "with no labels"
 	}
-	return labels.Set(ls).String()
+	return "labelled " + labels.Set(ls).String()
 }
 
 // PrometheusIngress judges the Ingress of the Prometheus UI and an answer

@@ -12,6 +12,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -23,6 +25,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
+	"sigs.k8s.io/yaml"
 
 	"github.com/kubedojo/dojo/internal/check/judge"
 	"github.com/kubedojo/dojo/internal/helm"
@@ -52,6 +55,25 @@ type World struct {
 	HTTP *http.Client
 	// AccessErr says why Kube and Dynamic are nil (no such context, …).
 	AccessErr error
+	// Workspace is the learner's workspace ("" when unknown).
+	Workspace string
+}
+
+// ValuesFile reads a values file of the learner's workspace (rel such as
+// "values/prometheus-redis-exporter.yaml"); nil when absent or unreadable.
+func ValuesFile(w *World, rel string) map[string]any {
+	if w.Workspace == "" {
+		return nil
+	}
+	data, err := os.ReadFile(filepath.Join(w.Workspace, filepath.FromSlash(rel)))
+	if err != nil {
+		return nil
+	}
+	vals := map[string]any{}
+	if err := yaml.Unmarshal(data, &vals); err != nil {
+		return nil
+	}
+	return vals
 }
 
 // The resources read without discovery.
@@ -61,6 +83,14 @@ var (
 	ServiceMonitorGVR = schema.GroupVersionResource{Group: "monitoring.coreos.com", Version: "v1", Resource: "servicemonitors"}
 	APIServiceGVR     = schema.GroupVersionResource{Group: "apiregistration.k8s.io", Version: "v1", Resource: "apiservices"}
 )
+
+// noPrometheus is the error of a query without a Prometheus client.
+func (w *World) noPrometheus() error {
+	if w.AccessErr != nil {
+		return w.AccessErr
+	}
+	return fmt.Errorf("no Prometheus client")
+}
 
 // noCluster is the error of a read without a cluster: why there is none.
 func (w *World) noCluster() error {
@@ -297,7 +327,7 @@ func Queue(ctx context.Context, w *World, ns, producer string, port int) judge.Q
 func Query(ctx context.Context, w *World, expr string) judge.Query {
 	q := judge.Query{Expr: expr}
 	if w.Prometheus == nil {
-		q.Err = fmt.Errorf("no Prometheus")
+		q.Err = w.noPrometheus()
 		return q
 	}
 	q.Samples, q.Err = w.Prometheus.Query(ctx, expr)
@@ -307,7 +337,7 @@ func Query(ctx context.Context, w *World, expr string) judge.Query {
 // Config reads Prometheus's running configuration.
 func Config(ctx context.Context, w *World) judge.Config {
 	if w.Prometheus == nil {
-		return judge.Config{Err: fmt.Errorf("no Prometheus")}
+		return judge.Config{Err: w.noPrometheus()}
 	}
 	y, err := w.Prometheus.Config(ctx)
 	return judge.Config{YAML: y, Err: err}
@@ -316,7 +346,7 @@ func Config(ctx context.Context, w *World) judge.Config {
 // Rules reads Prometheus's loaded rules.
 func Rules(ctx context.Context, w *World) judge.Rules {
 	if w.Prometheus == nil {
-		return judge.Rules{Err: fmt.Errorf("no Prometheus")}
+		return judge.Rules{Err: w.noPrometheus()}
 	}
 	g, err := w.Prometheus.Rules(ctx)
 	return judge.Rules{Groups: g, Err: err}
@@ -325,7 +355,7 @@ func Rules(ctx context.Context, w *World) judge.Rules {
 // Targets reads Prometheus's active targets.
 func Targets(ctx context.Context, w *World) judge.Targets {
 	if w.Prometheus == nil {
-		return judge.Targets{Err: fmt.Errorf("no Prometheus")}
+		return judge.Targets{Err: w.noPrometheus()}
 	}
 	t, err := w.Prometheus.Targets(ctx)
 	return judge.Targets{Items: t, Err: err}
@@ -419,7 +449,10 @@ func APIService(ctx context.Context, w *World, name string) judge.APIService {
 		} `json:"spec"`
 		Status struct {
 			Conditions []struct {
-				Type, Status, Reason, Message string
+				Type    string `json:"type"`
+				Status  string `json:"status"`
+				Reason  string `json:"reason"`
+				Message string `json:"message"`
 			} `json:"conditions"`
 		} `json:"status"`
 	}

@@ -57,11 +57,13 @@ type facts struct {
 	consumer   judge.Workload
 	queue      judge.Queue
 
-	release   judge.Release
-	promCR    judge.Object
-	promCfg   judge.Config
-	ingresses judge.Ingresses
-	promUI    judge.HTTPAnswer
+	release judge.Release
+	// valuesFile is the learner's values file of the step's release.
+	valuesFile map[string]any
+	promCR     judge.Object
+	promCfg    judge.Config
+	ingresses  judge.Ingresses
+	promUI     judge.HTTPAnswer
 
 	exporterMetrics judge.HTTPAnswer
 	targets         judge.Targets
@@ -161,6 +163,36 @@ func table() map[string]step {
 		"cleanup": {gatherCleanup, cleanupCriteria},
 	}
 }
+
+// Pipeline is the chain from the exporter to the replicas
+// (`dojo check --why`): each link needs the one before, so the first broken
+// link fails and the rest wait for it.
+func Pipeline(ctx context.Context, w *probe.World) []check.Result {
+	f := &facts{}
+	parallel(
+		func() { f.targets = probe.Targets(ctx, w) },
+		func() { f.key = probe.Query(ctx, w, "redis_key_size"+workshop.QueueSelector) },
+		func() { f.recorded = probe.Query(ctx, w, workshop.RecordedMetric+workshop.QueueSelector) },
+		func() { f.metric = probe.CustomMetric(ctx, w, judge.CustomMetricPath) },
+		func() { f.hpa = probe.HPA(ctx, w, workshop.AppNamespace, workshop.ConsumerRelease) },
+		func() { f.consumer = probe.Deployment(ctx, w, workshop.AppNamespace, workshop.ConsumerRelease) },
+	)
+	return check.Evaluate(ctx, PipelineID, []check.Criterion{
+		static("exporter-scraped", nil, func() check.Result { return judge.ExporterUp(f.targets) }),
+		static("queue-measured", needs("exporter-scraped"), func() check.Result {
+			return judge.SeriesPresent(f.key, "the exporter must watch the key padok (step 6)")
+		}),
+		static("rule-recorded", needs("queue-measured"), func() check.Result {
+			return judge.SeriesPresent(f.recorded, "Prometheus must load the rule (step 7)")
+		}),
+		static("metric-served", needs("rule-recorded"), func() check.Result { return judge.CustomMetricLink(f.metric) }),
+		static("hpa-reads-metric", needs("metric-served"), func() check.Result { return judge.HPAActive(f.hpa) }),
+		static("replicas-follow", needs("hpa-reads-metric"), func() check.Result { return judge.Replicas(f.hpa, f.consumer) }),
+	}, check.EvalOptions{})
+}
+
+// PipelineID prefixes the pipeline doctor's results.
+const PipelineID = "pipeline"
 
 // Step 1: the tools.
 
@@ -345,10 +377,13 @@ func prometheusCriteria(_ *probe.World, _ Options, f *facts) []check.Criterion {
 
 // Step 6: the exporter.
 
+const exporterValues = "values/prometheus-redis-exporter.yaml"
+
 func gatherExporter(ctx context.Context, w *probe.World, _ Options, f *facts) {
 	c := versions.RedisExporter
 	parallel(
 		func() { f.release = probe.Release(ctx, w, c.Release, c.Namespace) },
+		func() { f.valuesFile = probe.ValuesFile(w, exporterValues) },
 		func() {
 			f.exporterMetrics = probe.ServiceProxy(ctx, w, http.MethodGet, workshop.AppNamespace, workshop.ExporterService, workshop.ExporterPort, "/metrics")
 		},
@@ -364,10 +399,16 @@ func exporterCriteria(_ *probe.World, _ Options, f *facts) []check.Criterion {
 	c := versions.RedisExporter
 	return []check.Criterion{
 		static("release-deployed", nil, func() check.Result {
-			if r, ok := judge.ExporterEnv(f.release.Values); !ok {
+			// The release's values, or, when Helm could not even record a
+			// release, the learner's values file.
+			vals := f.release.Values
+			if !f.release.Found {
+				vals = f.valuesFile
+			}
+			if r, ok := judge.ExporterEnv(vals); !ok {
 				return r
 			}
-			return judge.ReleaseDeployed(f.release, c, judge.ReleaseInstall(c, "values/prometheus-redis-exporter.yaml"))
+			return judge.ReleaseDeployed(f.release, c, judge.ReleaseInstall(c, exporterValues))
 		}),
 		static("redis-connected", needs("release-deployed"), func() check.Result {
 			return judge.ExporterConnected(f.exporterMetrics, f.release.Values)

@@ -36,6 +36,7 @@ type Options struct {
 	JSON          bool
 	Static        bool
 	Watch         bool
+	Why           bool
 	PrometheusURL string
 	IngressAddr   string
 
@@ -70,7 +71,8 @@ them. Exit status 3 means a criterion failed.`,
   dojo check step-7
   dojo check 9 --static
   dojo check --all --json
-  dojo check step-5 --watch`,
+  dojo check step-5 --watch
+  dojo check --why`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) > 1 {
 				return cmdutil.Usagef("dojo check takes at most one step, got %d arguments: e.g. `dojo check step-7`", len(args))
@@ -103,6 +105,7 @@ them. Exit status 3 means a criterion failed.`,
 	fl.BoolVar(&opts.JSON, "json", false, "print one JSON object per criterion")
 	fl.BoolVar(&opts.Static, "static", false, "skip the live criteria (they publish items and wait)")
 	fl.BoolVar(&opts.Watch, "watch", false, "check again until the step passes (Ctrl-C stops)")
+	fl.BoolVar(&opts.Why, "why", false, "walk the chain exporter → Prometheus → rule → adapter → HPA → replicas and stop at the first broken link (also shown when a criterion of steps 8–10 fails)")
 	fl.StringVar(&opts.PrometheusURL, "prometheus-url", "", "reach Prometheus at this URL instead of through the API server's service proxy (or DOJO_PROMETHEUS_URL)")
 	fl.StringVar(&opts.IngressAddr, "ingress-addr", "", "where this machine's port 80 is, for the Ingress criteria (default 127.0.0.1:80, or DOJO_INGRESS_ADDR)")
 	return cmd
@@ -112,6 +115,9 @@ them. Exit status 3 means a criterion failed.`,
 // releases and its Prometheus.
 func world(f *factory.Factory, opts *Options) *probe.World {
 	w := &probe.World{Context: f.ContextName(), IngressAddr: opts.IngressAddr}
+	if ws, err := f.Workspace(); err == nil {
+		w.Workspace = ws
+	}
 	access, err := f.Access()
 	if err != nil {
 		w.AccessErr = err
@@ -189,14 +195,17 @@ func Run(ctx context.Context, opts *Options) error {
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
 	defer stop()
-	run := runner(opts)
+	run := newRunner(opts)
+	if opts.Why && opts.Step == "" && !opts.All {
+		todo = nil
+	}
 	if opts.Watch {
 		return watch(ctx, opts, store, todo[0], run)
 	}
 	var all []check.Result
 	failed := 0
 	for i, s := range todo {
-		rs := run(ctx, s, opts.Static)
+		rs := run.run(ctx, s, opts.Static)
 		record(opts, store, s, rs)
 		all = append(all, rs...)
 		failed += check.Count(rs, check.Fail)
@@ -208,6 +217,19 @@ func Run(ctx context.Context, opts *Options) error {
 		}
 		if ctx.Err() != nil {
 			break
+		}
+	}
+	if opts.Why || (failed > 0 && chainStepFailed(all)) {
+		if !opts.JSON && len(todo) > 0 {
+			fmt.Fprintln(opts.IO.Out)
+		}
+		rs := suite.Pipeline(ctx, run.world())
+		all = append(all, rs...)
+		if opts.Why {
+			failed += check.Count(rs, check.Fail)
+		}
+		if !opts.JSON {
+			renderPipeline(opts, rs)
 		}
 	}
 	if opts.JSON {
@@ -255,33 +277,70 @@ func chosen(opts *Options, cat *steps.Catalog, store *state.Store) ([]*steps.Ste
 	return []*steps.Step{s}, nil
 }
 
-type runFunc func(ctx context.Context, s *steps.Step, static bool) []check.Result
-
-// runner builds the cluster side once, on the first step that needs it.
-func runner(opts *Options) runFunc {
-	var w *probe.World
-	return func(ctx context.Context, s *steps.Step, static bool) []check.Result {
-		needsCluster := s.Number != 1 && s.Number != steps.CleanupNumber
-		if w == nil {
-			if needsCluster {
-				w = opts.World()
-			}
+// chainStepFailed says whether a criterion of steps 8–10 (those the whole
+// chain feeds) failed: then the pipeline doctor shows which link broke.
+func chainStepFailed(rs []check.Result) bool {
+	for _, r := range rs {
+		step, _, _ := strings.Cut(r.Criterion, "/")
+		if r.Status == check.Fail && (step == "step-8" || step == "step-9" || step == "step-10") {
+			return true
 		}
-		world := w
-		if world == nil {
-			world = &probe.World{}
-		}
-		o := opts.Suite
-		o.SkipLive = static
-		o.Say = func(format string, a ...any) {
-			fmt.Fprintln(opts.IO.ErrOut, opts.IO.ErrStyles().Muted.Render(fmt.Sprintf(format, a...)))
-		}
-		rs, err := suite.Run(ctx, s.ID, world, o)
-		if err != nil {
-			return []check.Result{{Criterion: s.ID, Status: check.Fail, Observed: err.Error()}}
-		}
-		return rs
 	}
+	return false
+}
+
+// renderPipeline prints the pipeline doctor.
+func renderPipeline(opts *Options, rs []check.Result) {
+	st := opts.IO.Styles()
+	out := opts.IO.Out
+	fmt.Fprintf(out, "%s from the exporter to the replicas\n", st.Heading.Render(suite.PipelineID))
+	short := make([]check.Result, len(rs))
+	for i, r := range rs {
+		r.Criterion, r.WaitsFor = check.Short(r.Criterion), check.Short(r.WaitsFor)
+		short[i] = r
+	}
+	check.Text(out, st, short)
+	for _, r := range rs {
+		if r.Status == check.Fail {
+			fmt.Fprintf(out, "The chain breaks at %s.\n", check.Short(r.Criterion))
+			return
+		}
+	}
+	fmt.Fprintln(out, "Every link holds.")
+}
+
+// runner checks steps, building the cluster side once, on the first step
+// that needs it.
+type runner struct {
+	opts *Options
+	w    *probe.World
+}
+
+func newRunner(opts *Options) *runner { return &runner{opts: opts} }
+
+func (r *runner) world() *probe.World {
+	if r.w == nil {
+		r.w = r.opts.World()
+	}
+	return r.w
+}
+
+func (r *runner) run(ctx context.Context, s *steps.Step, static bool) []check.Result {
+	opts := r.opts
+	world := &probe.World{}
+	if s.Number != 1 && s.Number != steps.CleanupNumber {
+		world = r.world()
+	}
+	o := opts.Suite
+	o.SkipLive = static
+	o.Say = func(format string, a ...any) {
+		fmt.Fprintln(opts.IO.ErrOut, opts.IO.ErrStyles().Muted.Render(fmt.Sprintf(format, a...)))
+	}
+	rs, err := suite.Run(ctx, s.ID, world, o)
+	if err != nil {
+		return []check.Result{{Criterion: s.ID, Status: check.Fail, Observed: err.Error()}}
+	}
+	return rs
 }
 
 // record writes the outcome into the learner's progress.
@@ -341,13 +400,13 @@ func render(opts *Options, s *steps.Step, rs []check.Result, single bool) {
 // watch re-checks a step until it passes: statics at most once a second,
 // backing off to five seconds while nothing changes; the live criteria run
 // once the static ones pass.
-func watch(ctx context.Context, opts *Options, store *state.Store, s *steps.Step, run runFunc) error {
+func watch(ctx context.Context, opts *Options, store *state.Store, s *steps.Step, run *runner) error {
 	var last string
 	delay := time.Second
 	for {
-		rs := run(ctx, s, true)
+		rs := run.run(ctx, s, true)
 		if static := staticPassed(rs); static && !opts.Static {
-			rs = run(ctx, s, false)
+			rs = run.run(ctx, s, false)
 		}
 		if ctx.Err() != nil {
 			return nil

@@ -1,7 +1,8 @@
 // Command labrun starts the lab (internal/lab) in the state a learner has
 // right after `dojo up` (Redis, producer and consumer running; nothing of
 // steps 5 to 10), runs a command inside the lab's network namespace with
-// KUBECONFIG, DOJO_PROMETHEUS_URL and DOJO_REDIS_ADDR set and bin/dojo and
+// KUBECONFIG, DOJO_WORKSPACE, DOJO_INGRESS_ADDR (the lab's port 80),
+// DOJO_PROMETHEUS_URL and DOJO_REDIS_ADDR set and bin/dojo and
 // kubectl on PATH, stops the lab and exits with the command's status.
 // `make lab-run CMD='…'` and `make lab-shell` use it; see docs/lab.md.
 package main
@@ -65,6 +66,12 @@ func run() int {
 		fmt.Fprintf(os.Stderr, "labrun: %v\n", err)
 		return 1
 	}
+	ingressAddr, err := l.IngressAddr(ctx)
+	if err != nil {
+		l.MarkFailed()
+		fmt.Fprintf(os.Stderr, "labrun: %v\n", err)
+		return 1
+	}
 	logf("lab: ready in %s; charts for steps 5, 6, 8 (stand-ins) at %s", time.Since(t0).Round(time.Millisecond), l.ChartRepoURL())
 
 	dojo, _ := filepath.Abs(filepath.Join("bin"))
@@ -72,6 +79,8 @@ func run() int {
 		"KUBECONFIG="+l.Kubeconfig(),
 		"DOJO_PROMETHEUS_URL="+promURL,
 		"DOJO_REDIS_ADDR="+redisAddr,
+		"DOJO_INGRESS_ADDR="+ingressAddr,
+		"DOJO_WORKSPACE="+l.Workspace(),
 		"DOJO_LAB_CHART_REPO="+l.ChartRepoURL(),
 		"DOJO_LAB_DIR="+l.Dir(),
 		"PATH="+dojo+string(os.PathListSeparator)+l.BinDir()+string(os.PathListSeparator)+os.Getenv("PATH"),
