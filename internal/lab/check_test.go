@@ -328,6 +328,11 @@ func TestCheckOnLab(t *testing.T) {
 			t.Fatalf("step-9 with its live criterion: exit %d\n%s%s\n%s", code, show(rs), errOut, l.Logs(10))
 		}
 		t.Logf("MEASURE step-9 follows-queue: %s; %s", time.Since(start).Round(time.Millisecond), rs[len(rs)-1].Observed)
+		// It took back what its consumers had not taken yet: right after
+		// the check the queue holds none of its 60 items.
+		if raw, err := cs.CoreV1().RESTClient().Get().AbsPath("/api/v1/namespaces/default/services/http:producer:80/proxy/queue").DoRaw(ctx); err != nil || !strings.Contains(string(raw), `"length":0`) {
+			t.Errorf("right after follows-queue the queue is %s (%v), want empty", raw, err)
+		}
 		c.fails("step-10", "min-replicas-zero", 0, "minReplicas is 1", "minReplicas: 0")
 	})
 
