@@ -137,6 +137,39 @@ func (c *checker) fails(step, criterion string, within time.Duration, texts ...s
 	}
 }
 
+// editConsumer rewrites a template of the learner's consumer chart (old must
+// occur once), upgrades the release from the workspace (dojo deploy's code)
+// and returns a function that puts the file back and upgrades again. The
+// upgrade's error is returned: some mistakes are refused by the API.
+func editConsumer(t *testing.T, l *lab.Lab, file, old, new string) (error, func()) {
+	t.Helper()
+	path := filepath.Join(workshop.AppChartDir(l.Workspace(), workshop.ConsumerRelease), "templates", file)
+	ref, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Count(ref, []byte(old)) != 1 {
+		t.Fatalf("%s: %q occurs %d times", file, old, bytes.Count(ref, []byte(old)))
+	}
+	if err := os.WriteFile(path, bytes.Replace(ref, []byte(old), []byte(new), 1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	inst, err := l.Installer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, upErr := inst.UpgradeApp(context.Background(), l.Workspace(), workshop.ConsumerRelease)
+	return upErr, func() {
+		t.Helper()
+		if err := os.WriteFile(path, ref, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := inst.UpgradeApp(context.Background(), l.Workspace(), workshop.ConsumerRelease); err != nil {
+			t.Fatalf("putting %s back: %v", file, err)
+		}
+	}
+}
+
 func setPath(vals map[string]any, path string, v any) {
 	keys := strings.Split(path, ".")
 	m := vals
@@ -282,11 +315,34 @@ func TestCheckOnLab(t *testing.T) {
 			t.Fatalf("consumer with the rule: %v\n%s", err, l.Logs(20))
 		}
 		c.passes("step-7", 2*time.Minute)
+		// A rule without its absent() branch.
+		const absentBranch = `
+            or
+            clamp_max(absent(redis_key_size{service="prometheus-redis-exporter",namespace="{{ .Release.Namespace }}",key="padok"}), 0)`
+		err, restore := editConsumer(t, l, "prometheusrule.yaml", absentBranch, "")
+		if err != nil {
+			t.Fatalf("deploy the rule without absent(): %v", err)
+		}
+		c.fails("step-7", "zero-when-absent", 30*time.Second, "absent", "returned nothing", "add an absent() branch")
+		restore()
+		c.passes("step-7", time.Minute)
 		c.fails("step-8", "release-deployed", 0, "no release prometheus-adapter")
 	})
 
 	t.Run("step 8", func(t *testing.T) {
 		c.t = t
+		// The adapter pointed at a Service that does not exist. A real
+		// adapter starts anyway and fails its queries; the lab's process
+		// kubelet waits for the Service, so the pod is not ready and the
+		// install is cut short here: either way the URL is judged on the
+		// release's values.
+		wrongCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
+		err := l.InstallStep(wrongCtx, 8, func(v map[string]any) {
+			setPath(v, "prometheus.url", "http://prometheus-server.prometheus.svc")
+		})
+		cancel()
+		t.Logf("install step 8 with a wrong URL: %v", err)
+		c.fails("step-8", "prometheus-url", 0, "prometheus-server", "does not exist", "prometheus.url: http://prometheus-kube-prometheus-prometheus.prometheus.svc")
 		if err := l.InstallStep(ctx, 8, nil); err != nil {
 			t.Fatalf("install step 8: %v\n%s", err, l.Logs(20))
 		}
@@ -322,6 +378,22 @@ func TestCheckOnLab(t *testing.T) {
 			t.Fatal(err)
 		}
 		c.passes("step-9", time.Minute, "--static")
+		// A Pods metric: the API takes it, no series describes a pod.
+		err, restore := editConsumer(t, l, "horizontalpodautoscaler.yaml", `    - type: Object
+      object:
+        describedObject:
+          apiVersion: v1
+          kind: Service
+          name: prometheus-redis-exporter
+        metric:`, `    - type: Pods
+      pods:
+        metric:`)
+		if err != nil {
+			t.Fatalf("deploy an HPA with a Pods metric: %v", err)
+		}
+		c.fails("step-9", "object-metric", 0, "Pods metric redis_items_in_queue", "type: Object")
+		restore()
+		c.passes("step-9", time.Minute, "--static")
 		start := time.Now()
 		rs, code, errOut := c.run("step-9")
 		if code != 0 || !check.Passed(rs) {
@@ -334,6 +406,25 @@ func TestCheckOnLab(t *testing.T) {
 			t.Errorf("right after follows-queue the queue is %s (%v), want empty", raw, err)
 		}
 		c.fails("step-10", "min-replicas-zero", 0, "minReplicas is 1", "minReplicas: 0")
+		// minReplicas 0 with only a Resource metric: the API refuses the
+		// upgrade; the old HPA stays and the check quotes the refusal.
+		cur, err := os.ReadFile(hpaFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		i := bytes.Index(cur, []byte("  metrics:"))
+		resourceOnly := append(bytes.Replace(cur[:i:i], []byte("minReplicas: 1"), []byte("minReplicas: 0"), 1), []byte(`  metrics:
+    - type: Resource
+      resource:
+        name: cpu
+        target: {type: Utilization, averageUtilization: 80}
+`)...)
+		err, restore = editConsumer(t, l, "horizontalpodautoscaler.yaml", string(cur), string(resourceOnly))
+		if err == nil || !strings.Contains(err.Error(), "scaling to zero") {
+			t.Fatalf("the API took minReplicas 0 with only a Resource metric: %v", err)
+		}
+		c.fails("step-10", "min-replicas-zero", 0, "minReplicas is 1", "Forbidden", "only with an Object or External metric")
+		restore()
 	})
 
 	t.Run("step 10", func(t *testing.T) {

@@ -72,8 +72,13 @@ type ServicePorts struct {
 	Err   error
 }
 
-// PrometheusURL judges the adapter's URL: it must name the Service of
-// Prometheus, on its port.
+// PrometheusOperated is the headless Service the Prometheus operator
+// creates for every Prometheus it runs: it reaches the same pods.
+const PrometheusOperated = "prometheus-operated"
+
+// PrometheusURL judges the adapter's URL: it must name a Service of the
+// Prometheus of step 5 (the chart's, or the operator's prometheus-operated),
+// and that Service must exist and serve the port.
 func PrometheusURL(vals map[string]any, svc ServicePorts) check.Result {
 	raw, port := AdapterURL(vals)
 	want := fmt.Sprintf("%s:%d", workshop.PrometheusURL, workshop.PrometheusPort)
@@ -84,7 +89,7 @@ func PrometheusURL(vals map[string]any, svc ServicePorts) check.Result {
 	switch {
 	case !ok:
 		return fail("the adapter queries "+got+", which is not a Service of the cluster", expected, next)
-	case ns != workshop.PrometheusNamespace || name != workshop.PrometheusName:
+	case ns != workshop.PrometheusNamespace || (name != workshop.PrometheusName && name != PrometheusOperated):
 		obs := fmt.Sprintf("the adapter queries %s, the Service %s/%s", got, ns, name)
 		if svc.Err == nil && !svc.Found {
 			obs += ", which does not exist"
@@ -97,6 +102,9 @@ func PrometheusURL(vals map[string]any, svc ServicePorts) check.Result {
 	}
 	for _, p := range svc.Ports {
 		if int(p) == port {
+			if name == PrometheusOperated {
+				return pass("the adapter queries %s, the operator's Service for the same Prometheus (the reference uses %s)", got, want)
+			}
 			return pass("the adapter queries %s", got)
 		}
 	}

@@ -91,8 +91,10 @@ func TestAdapterURLMustNameTheServiceOfPrometheus(t *testing.T) {
 	found := ServicePorts{Found: true, Ports: []int32{9090, 8080}}
 	mustMention(t, "reference", PrometheusURL(vals("http://prometheus-kube-prometheus-prometheus.prometheus.svc"), found), check.Pass)
 	mustMention(t, "long form", PrometheusURL(vals("http://prometheus-kube-prometheus-prometheus.prometheus.svc.cluster.local"), found), check.Pass)
-	mustMention(t, "a Service that does not exist", PrometheusURL(vals("http://prometheus-operated.prometheus.svc"), ServicePorts{}), check.Fail,
-		"prometheus-operated", "does not exist", "prometheus.url: http://prometheus-kube-prometheus-prometheus.prometheus.svc")
+	mustMention(t, "the operator's Service", PrometheusURL(vals("http://prometheus-operated.prometheus.svc"), ServicePorts{Found: true, Ports: []int32{9090}}), check.Pass, "prometheus-operated")
+	mustMention(t, "the operator's Service, missing", PrometheusURL(vals("http://prometheus-operated.prometheus.svc"), ServicePorts{}), check.Fail, "does not exist")
+	mustMention(t, "a Service that does not exist", PrometheusURL(vals("http://prometheus-server.prometheus.svc"), ServicePorts{}), check.Fail,
+		"prometheus-server", "does not exist", "prometheus.url: http://prometheus-kube-prometheus-prometheus.prometheus.svc")
 	mustMention(t, "chart default", PrometheusURL(nil, ServicePorts{}), check.Fail, "http://prometheus.default.svc:9090")
 	mustMention(t, "wrong port", PrometheusURL(map[string]any{"prometheus": map[string]any{"url": "http://prometheus-kube-prometheus-prometheus.prometheus.svc", "port": float64(80)}}, found), check.Fail, "port 80")
 }

@@ -456,7 +456,8 @@ func gatherAdapter(ctx context.Context, w *probe.World, _ Options, f *facts) {
 	parallel(
 		func() {
 			f.release = probe.Release(ctx, w, c.Release, c.Namespace)
-			raw, _ := judge.AdapterURL(f.release.Values)
+			f.valuesFile = probe.ValuesFile(w, judge.AdapterValues)
+			raw, _ := judge.AdapterURL(adapterValues(f))
 			if ns, name, ok := judge.ServiceOf(raw); ok {
 				f.svc = probe.Service(ctx, w, ns, name)
 			}
@@ -473,11 +474,22 @@ func adapterCriteria(_ *probe.World, _ Options, f *facts) []check.Criterion {
 		static("release-deployed", nil, func() check.Result {
 			return judge.ReleaseDeployed(f.release, c, judge.ReleaseInstall(c, judge.AdapterValues))
 		}),
-		static("prometheus-url", needs("release-deployed"), func() check.Result { return judge.PrometheusURL(f.release.Values, f.svc) }),
+		// The URL is judged on the values whatever became of the release: a
+		// wrong URL can be the reason it did not deploy.
+		static("prometheus-url", nil, func() check.Result { return judge.PrometheusURL(adapterValues(f), f.svc) }),
 		static("apiservice-available", needs("release-deployed"), func() check.Result { return judge.APIServiceAvailable(f.apisvc) }),
 		static("metric-served", needs("apiservice-available"), func() check.Result { return judge.MetricServed(f.metric) }),
 		static("value-matches", needs("metric-served"), func() check.Result { return judge.ValueMatches(f.metric, f.recorded) }),
 	}
+}
+
+// adapterValues are the adapter release's values, or the learner's values
+// file when there is no release yet.
+func adapterValues(f *facts) map[string]any {
+	if f.release.Found {
+		return f.release.Values
+	}
+	return f.valuesFile
 }
 
 // Step 9: the HPA.
