@@ -11,6 +11,7 @@ import (
 	"github.com/kubedojo/dojo/internal/cli/hint"
 	"github.com/kubedojo/dojo/internal/cli/initcmd"
 	"github.com/kubedojo/dojo/internal/cli/solution"
+	solvecmd "github.com/kubedojo/dojo/internal/cli/solve"
 	"github.com/kubedojo/dojo/internal/cli/status"
 	"github.com/kubedojo/dojo/internal/cli/step"
 	"github.com/kubedojo/dojo/internal/cli/steps"
@@ -31,6 +32,7 @@ func commands() []func(*factory.Factory) *cobra.Command {
 		step.NewCmd,
 		hint.NewCmd,
 		solution.NewCmd,
+		solvecmd.NewCmd,
 		checkcmd.NewCmd,
 		status.NewCmd,
 		initcmd.NewCmd,

@@ -1,0 +1,185 @@
+package lab_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/kubedojo/dojo/internal/check"
+	"github.com/kubedojo/dojo/internal/lab"
+	"github.com/kubedojo/dojo/internal/workshop"
+)
+
+// dojoCmd is the dojo binary pointed at the lab as a learner's shell would
+// be: the lab's kubeconfig, the workspace dojo up wrote, a home of its own.
+func dojoCmd(ctx context.Context, l *lab.Lab, home string, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, l.Dojo(), append(args, "--workspace", l.Workspace())...)
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+l.Kubeconfig(), "HOME="+home, "XDG_CACHE_HOME="+filepath.Join(home, "cache"), "NO_COLOR=1")
+	return cmd
+}
+
+func runDojo(t *testing.T, l *lab.Lab, home string, args ...string) (string, string, int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	cmd := dojoCmd(ctx, l, home, args...)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		return out.String(), errOut.String(), exit.ExitCode()
+	}
+	if err != nil {
+		t.Fatalf("dojo %v: %v", args, err)
+	}
+	return out.String(), errOut.String(), 0
+}
+
+// TestSolveOnLab is dojo solve's proof on the lab: from the state right
+// after dojo up (domain localhost), a solve killed in the middle of an
+// install is completed by `dojo solve --until 10`, which brings every step
+// 5–10 to its reference state as dojo check judges it; the learner's edited
+// file is kept in its backup; the Ingress is for prometheus.localhost; a
+// second run changes nothing; the progress says solved, not passed.
+func TestSolveOnLab(t *testing.T) {
+	l := lab.Start(t, lab.Options{DownscaleStabilization: 5 * time.Second})
+	ctx := context.Background()
+	if err := l.InstallApp(ctx); err != nil {
+		t.Fatalf("dojo up: %v\n%s", err, l.Logs(20))
+	}
+	home := t.TempDir()
+	repo := "--chart-repo=" + l.ChartRepoURL()
+
+	// The learner's own attempt at step 5.
+	mine := []byte("# my attempt at step 5\nprometheus:\n  prometheusSpec:\n    scrapeInterval: 30s\n")
+	valuesFile := filepath.Join(l.Workspace(), "values", "prometheus.yaml")
+	if err := os.WriteFile(valuesFile, mine, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	// A solve of step 5 killed while Helm installs kube-prometheus-stack.
+	kctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	killed := dojoCmd(kctx, l, home, "solve", "step-5", repo)
+	var killedOut bytes.Buffer
+	killed.Stdout = &killedOut
+	stderr, err := killed.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := killed.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { _, _ = io.Copy(io.Discard, stderr) }()
+	// Kill it once Helm has recorded the release as pending-install, i.e.
+	// in the middle of the install and its wait.
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		secrets, err := l.Client().CoreV1().Secrets(workshop.PrometheusNamespace).List(ctx, metav1.ListOptions{LabelSelector: "owner=helm,name=prometheus,status=pending-install"})
+		if err == nil && len(secrets.Items) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the release prometheus was never pending-install\n%s", killedOut.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	_ = killed.Process.Signal(syscall.SIGKILL)
+	_ = killed.Wait()
+	t.Logf("killed a solve of step-5 while the release prometheus was pending-install")
+
+	start := time.Now()
+	out, errOut, code := runDojo(t, l, home, "solve", "--until", "10", repo)
+	if code != 0 {
+		t.Fatalf("dojo solve --until 10: exit %d\n%s\n%s\n%s", code, out, errOut, l.Logs(20))
+	}
+	t.Logf("MEASURE dojo solve --until 10 after a killed run: %s\n%s", time.Since(start).Round(time.Millisecond), out)
+	if !strings.Contains(out, "completing what an interrupted run left pending-install") {
+		t.Errorf("the run after the killed one does not say it completed the interrupted install:\n%s", out)
+	}
+	for _, id := range []string{"step-5", "step-6", "step-7", "step-8", "step-9", "step-10"} {
+		if !strings.Contains(out, id+" ") {
+			t.Errorf("the output does not report %s", id)
+		}
+	}
+
+	// The learner's file is in its backup, named in the output.
+	baks, _ := filepath.Glob(valuesFile + ".*.bak")
+	if len(baks) != 1 {
+		t.Fatalf("backups of values/prometheus.yaml: %v", baks)
+	}
+	if kept, _ := os.ReadFile(baks[0]); !bytes.Equal(kept, mine) {
+		t.Fatalf("the backup holds %q", kept)
+	}
+	// The killed run had already said where it went: files are written
+	// and reported before any install.
+	if rel, _ := filepath.Rel(l.Workspace(), baks[0]); !strings.Contains(killedOut.String(), rel) {
+		t.Errorf("the killed run's output does not name the backup %s:\n%s", rel, killedOut.String())
+	}
+
+	// The progress says solved, and not passed.
+	raw, err := os.ReadFile(filepath.Join(l.Workspace(), ".dojo", "state.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st struct {
+		Steps map[string]struct {
+			Solved *time.Time `json:"solved"`
+			Passed *time.Time `json:"passed"`
+		} `json:"steps"`
+	}
+	if err := json.Unmarshal(raw, &st); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"step-5", "step-8", "step-10"} {
+		if s := st.Steps[id]; s.Solved == nil || s.Passed != nil {
+			t.Errorf("%s in the progress: %+v, want solved and not passed", id, s)
+		}
+	}
+
+	// The Ingress is for the learner's domain.
+	ings, err := l.Client().NetworkingV1().Ingresses(workshop.PrometheusNamespace).List(ctx, metav1.ListOptions{})
+	if err != nil || len(ings.Items) != 1 || ings.Items[0].Spec.Rules[0].Host != "prometheus.localhost" {
+		t.Fatalf("Ingresses in prometheus: %v %+v", err, ings)
+	}
+
+	// dojo check judges every step 5–10 passed.
+	c := newChecker(t, l)
+	for _, id := range []string{"step-5", "step-6", "step-7", "step-8"} {
+		c.passes(id, 2*time.Minute, "--static")
+	}
+	c.passes("step-10", 3*time.Minute, "--static")
+	// Step 10's HPA replaces step 9's: step 9's check now sees its one
+	// difference, minReplicas 0, and nothing else.
+	rs, code, errOut := c.run("step-9", "--static")
+	if code != 3 || check.Count(rs, check.Fail) != 1 || rs[1].Criterion != "step-9/scale-target" || !strings.Contains(rs[1].Observed, "between 0 and 20") {
+		t.Errorf("step-9 on step 10's reference state: exit %d\n%s%s", code, show(rs), errOut)
+	}
+
+	// A second run changes nothing.
+	out, errOut, code = runDojo(t, l, home, "solve", "--until", "10", repo)
+	if code != 0 {
+		t.Fatalf("second solve: exit %d\n%s\n%s", code, out, errOut)
+	}
+	for _, line := range strings.Split(out, "\n") {
+		if strings.Contains(line, "wrote") || strings.Contains(line, "installed") || strings.Contains(line, "upgraded") {
+			t.Errorf("the second run changed something: %q\n%s", line, out)
+		}
+	}
+	// 5 files and 5 releases (step 9's HPA is left to step 10's).
+	if n := strings.Count(out, "unchanged"); n != 10 || !strings.Contains(out, "skipped   charts/consumer/templates/horizontalpodautoscaler.yaml (step-10 writes its own)") {
+		t.Errorf("the second run reports %d unchanged things, want the 5 files and 5 releases, and step 9's HPA skipped:\n%s", n, out)
+	}
+}
