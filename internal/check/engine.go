@@ -29,20 +29,30 @@ type EvalOptions struct {
 // passed. Each result's Criterion is "<step>/<id>".
 func Evaluate(ctx context.Context, step string, cs []Criterion, o EvalOptions) []Result {
 	status := map[string]Status{}
+	liveSkipped := map[string]bool{}
 	out := make([]Result, 0, len(cs))
 	for _, c := range cs {
 		id := step + "/" + c.ID
 		var r Result
-		if need := firstUnmet(c.Needs, status); need != "" {
+		live := c.Live
+		for _, n := range c.Needs {
+			live = live || liveSkipped[n]
+		}
+		if need := firstUnmet(c.Needs, status); need != "" && !liveSkipped[need] {
 			r = Result{Status: Skipped, Observed: "not judged yet", WaitsFor: step + "/" + need}
-		} else if c.Live && o.SkipLive {
+		} else if live && o.SkipLive {
+			// A live criterion, or one that needs a live criterion left out.
 			r = Result{Status: Skipped, Observed: "live criterion not run (it publishes items and waits for the cluster to react)", Next: o.SkipLiveHint}
+			liveSkipped[c.ID] = true
 		} else if err := ctx.Err(); err != nil {
 			r = Result{Status: Skipped, Observed: "not judged: the check was stopped"}
 		} else {
 			r = c.Judge(ctx)
 		}
 		r.Criterion = id
+		if r.Status == Pass {
+			r.Expected = "" // a pass says what was seen, nothing more
+		}
 		status[c.ID] = r.Status
 		out = append(out, r)
 	}

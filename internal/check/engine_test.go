@@ -41,3 +41,24 @@ func TestEvaluateSkipsWhatWaitsForAFailure(t *testing.T) {
 		t.Error("warnings count as passed; skipped criteria do not")
 	}
 }
+
+// A criterion that needs a live one left out by --static is left out as
+// live too (not reported as waiting), so --static and --watch see only the
+// static criteria.
+func TestDependentsOfSkippedLiveCriteria(t *testing.T) {
+	pass := func(context.Context) Result { return Result{Status: Pass, Expected: "x"} }
+	rs := Evaluate(context.Background(), "step-3", []Criterion{
+		{ID: "publish", Live: true, Judge: pass},
+		{ID: "ready", Judge: pass},
+		{ID: "drains", Live: true, Needs: []string{"publish", "ready"}, Judge: pass},
+		{ID: "after", Needs: []string{"drains"}, Judge: pass},
+	}, EvalOptions{SkipLive: true, SkipLiveHint: "dojo check step-3"})
+	for _, i := range []int{0, 2, 3} {
+		if rs[i].Status != Skipped || rs[i].WaitsFor != "" || rs[i].Next != "dojo check step-3" {
+			t.Errorf("%s = %+v, want skipped as live", rs[i].Criterion, rs[i])
+		}
+	}
+	if rs[1].Status != Pass || rs[1].Expected != "" {
+		t.Errorf("a pass keeps its expected text: %+v", rs[1])
+	}
+}

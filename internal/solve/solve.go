@@ -16,6 +16,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -61,6 +62,9 @@ type FileChange struct {
 	// SupersededBy names a later step of the same run that writes this
 	// file: this step leaves it to that one.
 	SupersededBy string `json:"supersededBy,omitempty"`
+	// Failed says the file could not be read or written (see the error;
+	// Backup, when set, holds the learner's version).
+	Failed bool `json:"failed,omitempty"`
 }
 
 // Superseded maps, for a run over todo in order, each file of an earlier
@@ -94,6 +98,10 @@ type Result struct {
 	Releases []helm.Result `json:"releases"`
 }
 
+// hostsOfDomain matches a host name of the workshop's domain
+// (prometheus.vcap.me) and nothing that merely contains it.
+var hostsOfDomain = regexp.MustCompile(`\b([a-z0-9-]+)\.` + regexp.QuoteMeta(workshop.Domain) + `\b`)
+
 // Render is a reference file as the learner's cluster needs it: the values
 // files name the hosts of the domain dojo up chose.
 func Render(fsys fs.FS, s *steps.Step, f steps.SolutionFile, domain string) ([]byte, error) {
@@ -102,7 +110,7 @@ func Render(fsys fs.FS, s *steps.Step, f steps.SolutionFile, domain string) ([]b
 		return nil, fmt.Errorf("the reference of %s has no %s: %w", s.ID, f.Path, err)
 	}
 	if domain != "" && domain != workshop.Domain && strings.HasPrefix(f.Path, "values/") {
-		data = bytes.ReplaceAll(data, []byte("."+workshop.Domain), []byte("."+domain))
+		data = hostsOfDomain.ReplaceAll(data, []byte("$1."+domain))
 	}
 	return data, nil
 }
@@ -132,7 +140,7 @@ func Step(ctx context.Context, s *steps.Step, domain string, env Env) (Result, e
 	if res.Files, err = Files(s, domain, env, nil); err != nil {
 		return res, err
 	}
-	res.Releases, err = Install(ctx, s, env, nil)
+	res.Releases, err = Install(ctx, s, env, nil, nil)
 	return res, err
 }
 
@@ -158,18 +166,46 @@ func Files(s *steps.Step, domain string, env Env, superseded map[string]string) 
 			starter, _ = fs.ReadFile(env.Starter, f.Path)
 		}
 		ch, err := writeFile(env.Workspace, f.Path, want, starter, env.Stamp)
-		out = append(out, ch)
 		if err != nil {
-			return out, err
+			ch.Failed = true
+			return append(out, ch), err
 		}
+		out = append(out, ch)
 	}
 	return out, nil
 }
 
+// UpgradedLater maps, for a run over todo, each step to the app releases a
+// later step of the run upgrades anyway: the consumer is upgraded once,
+// after the last of its files is written, not once per step.
+func UpgradedLater(todo []*steps.Step) map[string]map[string]bool {
+	sup := Superseded(todo)
+	last := map[string]string{}
+	for _, s := range todo {
+		for _, f := range s.Solution {
+			if _, app := target(f); app != "" && sup[s.ID][f.Path] == "" {
+				last[app] = s.ID
+			}
+		}
+	}
+	out := map[string]map[string]bool{}
+	for _, s := range todo {
+		for _, f := range s.Solution {
+			if _, app := target(f); app != "" && last[app] != s.ID {
+				if out[s.ID] == nil {
+					out[s.ID] = map[string]bool{}
+				}
+				out[s.ID][app] = true
+			}
+		}
+	}
+	return out
+}
+
 // Install installs what a step's reference files feed, from the workspace:
 // the upstream chart of a values file, the app release of a chart file
-// (none for a file in superseded).
-func Install(ctx context.Context, s *steps.Step, env Env, superseded map[string]string) ([]helm.Result, error) {
+// (none for a file in superseded, nor for an app in later).
+func Install(ctx context.Context, s *steps.Step, env Env, superseded map[string]string, later map[string]bool) ([]helm.Result, error) {
 	var charts []versions.Chart
 	var apps []string
 	for _, f := range s.Solution {
@@ -177,9 +213,11 @@ func Install(ctx context.Context, s *steps.Step, env Env, superseded map[string]
 			continue
 		}
 		switch up, app := target(f); {
+		case up == nil && app == "":
+			return nil, fmt.Errorf("%s: the reference file %s feeds no release dojo knows (values/<release>.yaml or charts/<app>/…)", s.ID, f.Path)
 		case up != nil:
 			charts = append(charts, *up)
-		case app != "" && !slices.Contains(apps, app):
+		case app != "" && !later[app] && !slices.Contains(apps, app):
 			apps = append(apps, app)
 		}
 	}
@@ -227,7 +265,7 @@ func writeFile(ws, rel string, want, starter []byte, stamp string) (FileChange, 
 		}
 		ch.Backup, _ = filepath.Rel(ws, b)
 	case !os.IsNotExist(err):
-		return ch, fmt.Errorf("reading %s: %w", dst, err)
+		return ch, fmt.Errorf("cannot read %s (%w): move it aside and run dojo solve again", dst, err)
 	}
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return ch, fmt.Errorf("cannot write %s: %w", dst, err)

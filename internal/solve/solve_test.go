@@ -151,7 +151,19 @@ func TestSupersededFilesAreLeftToTheLaterStep(t *testing.T) {
 	if err != nil || len(files) != 1 || files[0].Written || files[0].SupersededBy != "step-10" {
 		t.Fatalf("step 9's files: %+v %v", files, err)
 	}
-	if rs, err := Install(context.Background(), todo[1], env, sup["step-9"]); err != nil || len(rs) != 0 || len(rec.upgraded) != 0 {
+	if rs, err := Install(context.Background(), todo[1], env, sup["step-9"], nil); err != nil || len(rs) != 0 || len(rec.upgraded) != 0 {
 		t.Fatalf("step 9 installed %v %v", rs, rec.upgraded)
+	}
+	// The consumer is upgraded once, by the last step of the run that
+	// writes one of its files.
+	later := UpgradedLater(todo)
+	if !later["step-7"]["consumer"] || !later["step-9"]["consumer"] || later["step-10"]["consumer"] {
+		t.Fatalf("upgraded later: %v", later)
+	}
+	if rs, err := Install(context.Background(), todo[0], env, sup["step-7"], later["step-7"]); err != nil || len(rs) != 0 {
+		t.Fatalf("step 7 under --until 10 installed %v %v", rs, err)
+	}
+	if rs := UpgradedLater(todo[:1]); len(rs) != 0 {
+		t.Fatalf("step 7 alone upgrades later: %v", rs)
 	}
 }

@@ -85,6 +85,9 @@ func PrometheusURL(vals map[string]any, svc ServicePorts) check.Result {
 	expected := "prometheus.url and prometheus.port reach " + want
 	next := fmt.Sprintf("set prometheus.url: %s and prometheus.port: %d in %s", workshop.PrometheusURL, workshop.PrometheusPort, AdapterValues)
 	got := fmt.Sprintf("%s:%d", raw, port)
+	if u, err := url.Parse(raw); err == nil && u.Port() != "" {
+		return fail(fmt.Sprintf("prometheus.url %s carries a port, and the chart adds prometheus.port to it (%s)", raw, got), expected, next)
+	}
 	ns, name, ok := ServiceOf(raw)
 	switch {
 	case !ok:

@@ -106,11 +106,3 @@ type LabelSelectors struct {
 	Rule, RuleNamespace                     *metav1.LabelSelector
 	ServiceMonitor, ServiceMonitorNamespace *metav1.LabelSelector
 }
-
-// Tool is a command-line tool's answer to its version flag.
-type Tool struct {
-	Name    string
-	Command string
-	Output  string
-	Err     error
-}

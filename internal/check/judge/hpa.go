@@ -50,6 +50,12 @@ func ScaleTarget(h HPA, minReplicas int32) check.Result {
 	if s.MinReplicas != nil {
 		min = *s.MinReplicas
 	}
+	// Step 10 lowers step 9's floor to 0 on the same metric; step 9's
+	// criterion still holds on that state (otherwise solving or doing step
+	// 10 would undo step 9).
+	if min == 0 && minReplicas == workshop.MinReplicas && s.MaxReplicas == workshop.MaxReplicas {
+		return pass("the HPA scales Deployment consumer between 0 (step 10's floor) and %d replicas", s.MaxReplicas)
+	}
 	if min != minReplicas || s.MaxReplicas != workshop.MaxReplicas {
 		return fail(fmt.Sprintf("the HPA scales between %d and %d replicas", min, s.MaxReplicas), expected,
 			fmt.Sprintf("set minReplicas: %d and maxReplicas: %d in %s", minReplicas, workshop.MaxReplicas, HPAFile))
@@ -95,7 +101,7 @@ func ObjectMetric(h HPA) check.Result {
 		return fail(obs, expected, "add an Object metric redis_items_in_queue to "+HPAFile)
 	}
 	d := m.Object.DescribedObject
-	if d.Kind != "Service" || d.Name != workshop.ExporterService || d.APIVersion != "v1" {
+	if d.Kind != "Service" || d.Name != workshop.ExporterService || (d.APIVersion != "v1" && d.APIVersion != "") {
 		return fail(fmt.Sprintf("the metric is described by %s %s (%q)", d.Kind, d.Name, d.APIVersion), expected,
 			"set describedObject: {apiVersion: v1, kind: Service, name: prometheus-redis-exporter} in "+HPAFile)
 	}
@@ -107,7 +113,13 @@ func ObjectMetric(h HPA) check.Result {
 	if err != nil {
 		return fail("the metric's selector does not parse: "+err.Error(), expected, "set metric.selector: {matchLabels: {key: padok}}")
 	}
-	if !s.Matches(labels.Set{workshop.MetricSelectorKey: workshop.Queue}) || s.Matches(labels.Set{workshop.MetricSelectorKey: "other"}) {
+	// Judged on the labels the recorded series carries: it must pick the
+	// queue's series and no other key's.
+	series := labels.Set{"service": workshop.ExporterService, "namespace": workshop.AppNamespace, workshop.MetricSelectorKey: workshop.Queue}
+	other := func(key string) labels.Set {
+		return labels.Set{"service": workshop.ExporterService, "namespace": workshop.AppNamespace, workshop.MetricSelectorKey: key}
+	}
+	if !s.Matches(series) || s.Matches(other("other")) || s.Matches(other("jobs-"+workshop.Queue)) {
 		return fail("the metric's selector is "+describeSelector(s)+": it does not pick exactly the key padok", expected, "set metric.selector: {matchLabels: {key: padok}} in "+HPAFile)
 	}
 	return pass("Object metric redis_items_in_queue of Service prometheus-redis-exporter, selector %s", s.String())
@@ -205,20 +217,30 @@ func ScaledToZero(q Queue, dep Workload, h HPA) check.Result {
 		return WorkloadReady(dep, 0, "dojo up")
 	case dep.Desired > 0 || dep.Replicas > 0:
 		obs := fmt.Sprintf("the queue is empty and the Deployment consumer has %d replica(s)", max(dep.Desired, dep.Replicas))
+		next := "kubectl describe hpa consumer: its conditions say why it does not scale down"
 		if h.Found && h.Object != nil {
 			obs += fmt.Sprintf("; the HPA wants %d", h.Object.Status.DesiredReplicas)
+			for _, c := range h.Object.Status.Conditions {
+				switch {
+				case c.Type == autoscalingv2.AbleToScale && c.Reason == "ScaleDownStabilized":
+					next = "the downscale stabilization window (20 s on the dojo cluster) holds the last count: wait and check again"
+				case c.Type == autoscalingv2.ScalingActive && c.Status != corev1.ConditionTrue:
+					obs += fmt.Sprintf(" (ScalingActive %s, %s: %s)", c.Status, c.Reason, c.Message)
+					next = "the HPA cannot read its metric: dojo check --why"
+				}
+			}
 		}
-		return fail(obs, expected, "the downscale stabilization window (20 s on the dojo cluster) holds the last count: wait and check again; kubectl describe hpa consumer")
+		return fail(obs, expected, next)
 	}
 	return pass("the queue is empty and the Deployment consumer is at 0 replicas")
 }
 
 // FollowsQueue judges a live test: published items, the highest desired
 // count the HPA showed, and how long it was watched.
-func FollowsQueue(published int, desired int32, waited time.Duration) check.Result {
-	expected := fmt.Sprintf("with %d items waiting the HPA asks for more than one consumer (one per %d)", published, workshop.TargetAverage)
+func FollowsQueue(published int, desired, want int32, waited time.Duration) check.Result {
+	expected := fmt.Sprintf("with %d more items waiting the HPA asks for at least %d consumers (one per %d)", published, want, workshop.TargetAverage)
 	w := waited.Round(time.Second)
-	if desired >= 2 {
+	if desired >= want {
 		return pass("after publishing %d items the HPA asked for %d consumers within %s", published, desired, w)
 	}
 	return fail(fmt.Sprintf("after publishing %d items and watching %s the HPA asks for %d consumer(s)", published, w, desired), expected,
@@ -234,4 +256,14 @@ func WakesUp(published int, replicas int32, waited time.Duration) check.Result {
 	}
 	return fail(fmt.Sprintf("after publishing %d items and watching %s the Deployment consumer is still at 0 replicas", published, w), expected,
 		"kubectl describe hpa consumer: its conditions say why it does not scale")
+}
+
+// RestsAtZero says the consumer is at 0 replicas because step 10's HPA
+// (minReplicas 0) put it there.
+func RestsAtZero(dep Workload, h HPA) bool {
+	if !dep.Found || dep.Desired != 0 || !h.Found || h.Object == nil {
+		return false
+	}
+	m := h.Object.Spec.MinReplicas
+	return m != nil && *m == 0
 }

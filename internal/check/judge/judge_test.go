@@ -96,6 +96,7 @@ func TestAdapterURLMustNameTheServiceOfPrometheus(t *testing.T) {
 	mustMention(t, "a Service that does not exist", PrometheusURL(vals("http://prometheus-server.prometheus.svc"), ServicePorts{}), check.Fail,
 		"prometheus-server", "does not exist", "prometheus.url: http://prometheus-kube-prometheus-prometheus.prometheus.svc")
 	mustMention(t, "chart default", PrometheusURL(nil, ServicePorts{}), check.Fail, "http://prometheus.default.svc:9090")
+	mustMention(t, "a URL with its own port", PrometheusURL(vals("http://prometheus-kube-prometheus-prometheus.prometheus.svc:9090"), found), check.Fail, "carries a port", ":9090:9090")
 	mustMention(t, "wrong port", PrometheusURL(map[string]any{"prometheus": map[string]any{"url": "http://prometheus-kube-prometheus-prometheus.prometheus.svc", "port": float64(80)}}, found), check.Fail, "port 80")
 }
 
@@ -144,10 +145,20 @@ func TestHPAIsJudgedByTheControllersPath(t *testing.T) {
 	mustMention(t, "Value with value", AverageValueTarget(plainValue), check.Fail, "never divides")
 	wrongSel := hpa(strings.Replace(referenceHPA, "key: padok", "key: other", 1))
 	mustMention(t, "selector on another key", ObjectMetric(wrongSel), check.Fail, "key=other")
+	richer := hpa(strings.Replace(referenceHPA, "{matchLabels: {key: padok}}", "{matchLabels: {key: padok, service: prometheus-redis-exporter}}", 1))
+	mustMention(t, "a selector on more of the series' labels", ObjectMetric(richer), check.Pass)
+	notIn := hpa(strings.Replace(referenceHPA, "{matchLabels: {key: padok}}", "{matchExpressions: [{key: key, operator: NotIn, values: [other]}]}", 1))
+	mustMention(t, "a selector that lets other keys in", ObjectMetric(hpa(strings.Replace(referenceHPA, "{matchLabels: {key: padok}}", "{matchExpressions: [{key: key, operator: Exists}]}", 1))), check.Fail, "key")
+	mustMention(t, "a selector that only keeps one other key out", ObjectMetric(notIn), check.Fail, "key notin (other)")
+	noVersion := hpa(strings.Replace(referenceHPA, "{apiVersion: v1, kind: Service", "{kind: Service", 1))
+	mustMention(t, "describedObject without apiVersion", ObjectMetric(noVersion), check.Pass)
 	noSel := hpa(strings.Replace(referenceHPA, ", selector: {matchLabels: {key: padok}}", "", 1))
 	mustMention(t, "no selector", ObjectMetric(noSel), check.Fail, "no selector")
 	bounds := hpa(strings.Replace(referenceHPA, "maxReplicas: 20", "maxReplicas: 10", 1))
 	mustMention(t, "maxReplicas 10", ScaleTarget(bounds, 1), check.Fail, "between 1 and 10", "maxReplicas: 20")
+	zero := hpa(strings.Replace(referenceHPA, "minReplicas: 1", "minReplicas: 0", 1))
+	mustMention(t, "step 10's floor passes step 9", ScaleTarget(zero, 1), check.Pass, "between 0 (step 10's floor) and 20")
+	mustMention(t, "minReplicas 2", ScaleTarget(hpa(strings.Replace(referenceHPA, "minReplicas: 1", "minReplicas: 2", 1)), 1), check.Fail, "between 2 and 20")
 	byHand := hpa(strings.Replace(referenceHPA, "annotations: {meta.helm.sh/release-name: consumer}", "annotations: {}", 1))
 	mustMention(t, "made by hand", HPAExists(byHand), check.Fail, "not made by the release consumer")
 }
@@ -172,6 +183,14 @@ func TestMinReplicasZeroRefusedByTheAPI(t *testing.T) {
 	mustMention(t, "not set", MinReplicasZero(h, Release{Found: true, Status: "deployed"}), check.Fail, "minReplicas is 1", "minReplicas: 0")
 	zero := hpa(strings.Replace(referenceHPA, "minReplicas: 1", "minReplicas: 0", 1))
 	mustMention(t, "zero", MinReplicasZero(zero, Release{Found: true, Status: "deployed"}), check.Pass)
+}
+
+func TestRestsAtZeroOnlyUnderAnHPAWithMinZero(t *testing.T) {
+	zero := hpa(strings.Replace(referenceHPA, "minReplicas: 1", "minReplicas: 0", 1))
+	at0 := Workload{Found: true, Desired: 0}
+	if !RestsAtZero(at0, zero) || RestsAtZero(at0, hpa(referenceHPA)) || RestsAtZero(at0, HPA{}) || RestsAtZero(Workload{Found: true, Desired: 1}, zero) {
+		t.Fatal("RestsAtZero must hold only for a consumer at 0 under minReplicas 0")
+	}
 }
 
 func TestReleaseDeployed(t *testing.T) {

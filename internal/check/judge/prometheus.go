@@ -2,6 +2,7 @@ package judge
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -115,7 +116,7 @@ func SelectsAll(cr Object, kind, field string, sel, nsSel *metav1.LabelSelector,
 		if !s.Matches(labels.Set(ls)) {
 			obs := fmt.Sprintf("%s is %s: a %s %s is ignored", field, describeSelector(s), kind, describeLabels(ls))
 			if _, ok := sel.MatchLabels["release"]; ok {
-				obs += " (the chart puts release: prometheus there when the selector is empty or " + nilUsesHelmValues + " is true)"
+				obs += " (the chart puts release: prometheus there when the selector is empty and " + nilUsesHelmValues + " is true, its default)"
 			}
 			return fail(obs, expected, next)
 		}
@@ -177,6 +178,9 @@ func PrometheusIngress(ings Ingresses, domain string, answer HTTPAnswer) check.R
 	case found == nil:
 		return fail("the Ingresses of "+workshop.PrometheusNamespace+" serve "+strings.Join(hosts, ", ")+", not "+host, expected,
 			fmt.Sprintf("set prometheus.ingress.hosts: [%s] in %s (dojo up chose the domain %s)", host, PrometheusValues, domain))
+	case !slices.Contains(found.Backends, fmt.Sprintf("%s:%d", workshop.PrometheusName, workshop.PrometheusPort)):
+		return fail(fmt.Sprintf("the Ingress %s sends %s to %s", found.Name, host, strings.Join(found.Backends, ", ")), expected,
+			"leave the Ingress to the chart (prometheus.ingress in "+PrometheusValues+"): it points at the right Service")
 	case found.Class != "" && found.Class != "traefik":
 		return fail(fmt.Sprintf("the Ingress %s has class %s: no controller serves it", found.Name, found.Class), expected,
 			"set prometheus.ingress.ingressClassName: traefik in "+PrometheusValues)
@@ -187,7 +191,7 @@ func PrometheusIngress(ings Ingresses, domain string, answer HTTPAnswer) check.R
 	return pass("Ingress %s serves %s and Prometheus answers through it", found.Name, host)
 }
 
-// Exporter judges the exporter's own redis_up, read from its /metrics.
+// ExporterConnected judges the exporter's own redis_up, read from its /metrics.
 func ExporterConnected(metrics HTTPAnswer, vals map[string]any) check.Result {
 	expected := "the exporter reports redis_up 1 (it reaches " + workshop.ExporterRedisAddr + ")"
 	next := "set redisAddress: " + workshop.ExporterRedisAddr + " in values/prometheus-redis-exporter.yaml"
@@ -218,7 +222,7 @@ func orDefault(v any, def string) any {
 }
 
 // Scraped judges that Prometheus scrapes the exporter's Service and the
-// target is up. monitors is what the release's ServiceMonitor read found.
+// target is up. monitor is the release's ServiceMonitor as read.
 func Scraped(t Targets, monitor Object, vals map[string]any) check.Result {
 	expected := fmt.Sprintf("a target of Prometheus with service=%q, namespace=%q, up", workshop.ExporterService, workshop.AppNamespace)
 	if t.Err != nil {

@@ -61,16 +61,17 @@ func RuleInstalled(rs PrometheusRules) (check.Result, *RecordingRuleObject) {
 	return fail("no PrometheusRule records "+workshop.RecordedMetric, expected, next), nil
 }
 
-// RuleLoaded judges that Prometheus loaded the rule, in a group evaluated
-// every wantInterval.
-func RuleLoaded(r Rules, wantInterval time.Duration) check.Result {
+// RuleLoaded judges that Prometheus loaded the rule of group (the group of
+// the PrometheusRule rule-installed found; "" = any), evaluated every
+// wantInterval.
+func RuleLoaded(r Rules, group string, wantInterval time.Duration) check.Result {
 	expected := fmt.Sprintf("Prometheus has a group recording %s, evaluated every %s", workshop.RecordedMetric, wantInterval)
 	if r.Err != nil {
 		return fail("could not read Prometheus's rules: "+firstLine(r.Err), expected, "dojo check step-5")
 	}
 	for _, g := range r.Groups {
 		for _, rule := range g.Rules {
-			if rule.Type != "recording" || rule.Name != workshop.RecordedMetric {
+			if rule.Type != "recording" || rule.Name != workshop.RecordedMetric || (group != "" && g.Name != group) {
 				continue
 			}
 			got := time.Duration(g.Interval * float64(time.Second))

@@ -57,6 +57,8 @@ type World struct {
 	AccessErr error
 	// Workspace is the learner's workspace ("" when unknown).
 	Workspace string
+	// PrometheusErr says why Prometheus is nil.
+	PrometheusErr error
 }
 
 // ValuesFile reads a values file of the learner's workspace (rel such as
@@ -86,6 +88,9 @@ var (
 
 // noPrometheus is the error of a query without a Prometheus client.
 func (w *World) noPrometheus() error {
+	if w.PrometheusErr != nil {
+		return w.PrometheusErr
+	}
 	if w.AccessErr != nil {
 		return w.AccessErr
 	}
@@ -528,15 +533,11 @@ func Publish(ctx context.Context, w *World, ns, producer string, port, n int) (P
 	if a.Code != http.StatusOK {
 		return Published{}, fmt.Errorf("POST /publish/%d on the producer answered HTTP %d: %s", n, a.Code, strings.TrimSpace(a.Body))
 	}
-	var body struct {
-		Published int    `json:"published"`
-		FirstID   string `json:"first_id"`
-		LastID    string `json:"last_id"`
+	p, ok := ParsePublished(a)
+	if !ok {
+		return Published{}, fmt.Errorf("the producer's answer %q is not a publish result", a.Body)
 	}
-	if err := json.Unmarshal([]byte(a.Body), &body); err != nil {
-		return Published{}, fmt.Errorf("the producer's answer %q: %w", a.Body, err)
-	}
-	return Published{N: body.Published, FirstID: body.FirstID, LastID: body.LastID}, nil
+	return p, nil
 }
 
 // Withdraw takes back the items of p that still wait in the queue.
@@ -558,4 +559,20 @@ func Withdraw(ctx context.Context, w *World, ns, producer string, port int, p Pu
 		return 0, err
 	}
 	return res.Withdrawn, nil
+}
+
+// ParsePublished reads the producer's answer to a publish.
+func ParsePublished(a judge.HTTPAnswer) (Published, bool) {
+	if a.Err != nil || a.Code != http.StatusOK {
+		return Published{}, false
+	}
+	var body struct {
+		Published int    `json:"published"`
+		FirstID   string `json:"first_id"`
+		LastID    string `json:"last_id"`
+	}
+	if err := json.Unmarshal([]byte(a.Body), &body); err != nil || body.FirstID == "" {
+		return Published{}, false
+	}
+	return Published{N: body.Published, FirstID: body.FirstID, LastID: body.LastID}, true
 }

@@ -73,7 +73,6 @@ type facts struct {
 	rules     judge.PrometheusRules
 	loaded    judge.Rules
 	recorded  judge.Query
-	rule      *judge.RecordingRuleObject
 	svc       judge.ServicePorts
 	apisvc    judge.APIService
 	metric    judge.CustomMetric
@@ -103,9 +102,6 @@ func IDs(stepID string) []string {
 	}
 	return ids
 }
-
-// Has says whether stepID has checks.
-func Has(stepID string) bool { _, ok := table()[stepID]; return ok }
 
 // Run checks one step against w.
 func Run(ctx context.Context, stepID string, w *probe.World, o Options) ([]check.Result, error) {
@@ -284,7 +280,17 @@ func gatherExplore(ctx context.Context, w *probe.World, _ Options, f *facts) {
 	parallel(
 		func() { domainOf(ctx, w, f) },
 		func() { f.consumer = probe.Deployment(ctx, w, workshop.AppNamespace, workshop.ConsumerRelease) },
+		func() { f.hpa = probe.HPA(ctx, w, workshop.AppNamespace, workshop.ConsumerRelease) },
 	)
+}
+
+// consumerReady judges the consumer for steps 3 and 4: ready, or resting at
+// zero under step 10's HPA (which wakes it when items come).
+func consumerReady(f *facts, fix string) check.Result {
+	if judge.RestsAtZero(f.consumer, f.hpa) {
+		return check.Result{Status: check.Pass, Observed: "the consumer rests at 0 replicas under the HPA's minReplicas 0 (step 10); items wake it"}
+	}
+	return judge.WorkloadReady(f.consumer, 1, fix)
 }
 
 func exploreCriteria(w *probe.World, o Options, f *facts) []check.Criterion {
@@ -293,10 +299,15 @@ func exploreCriteria(w *probe.World, o Options, f *facts) []check.Criterion {
 			host := "producer." + f.domain
 			o.Say("step-3/producer-reachable: POST http://%s/publish through %s (one item, which the consumer then processes)", host, ingressAddr(w))
 			a := probe.Ingress(ctx, w, http.MethodPost, host, "/publish")
-			return judge.HTTPOK(a, "the producer accepts the item (HTTP 200)", "kubectl describe ingress producer; kubectl logs deploy/producer")
+			r := judge.HTTPOK(a, "the producer accepts the item (HTTP 200)", "kubectl describe ingress producer; kubectl logs deploy/producer")
+			if p, ok := probe.ParsePublished(a); ok && f.consumer.Ready == 0 {
+				// No consumer would take it: do not leave it behind.
+				r.Observed += withdrawn(ctx, w, p)
+			}
+			return r
 		}},
 		static("consumer-ready", nil, func() check.Result {
-			return judge.WorkloadReady(f.consumer, 1, "dojo up installs it; if you scaled it to 0: kubectl scale deploy consumer --replicas=1")
+			return consumerReady(f, "dojo up installs it; if you scaled it to 0: kubectl scale deploy consumer --replicas=1")
 		}),
 		{ID: "queue-drains", Live: true, Needs: needs("producer-reachable", "consumer-ready"), Judge: func(ctx context.Context) check.Result {
 			return drains(ctx, w, o, f, 3)
@@ -321,16 +332,21 @@ func gatherArchitecture(ctx context.Context, w *probe.World, _ Options, f *facts
 		func() { f.appWls[1] = probe.Deployment(ctx, w, ns, workshop.ProducerRelease) },
 		func() { f.appWls[2] = probe.Deployment(ctx, w, ns, workshop.ConsumerRelease) },
 		func() { f.queue = probe.Queue(ctx, w, ns, workshop.ProducerService, workshop.ProducerPort) },
+		func() { f.hpa = probe.HPA(ctx, w, ns, workshop.ConsumerRelease) },
 	)
+	f.consumer = f.appWls[2]
 }
 
 func architectureCriteria(_ *probe.World, _ Options, f *facts) []check.Criterion {
 	return []check.Criterion{
 		static("app-ready", nil, func() check.Result {
-			for _, wl := range f.appWls {
+			for _, wl := range f.appWls[:2] {
 				if r := judge.WorkloadReady(wl, 1, "dojo up"); r.Status != check.Pass {
 					return r
 				}
+			}
+			if r := consumerReady(f, "dojo up"); r.Status != check.Pass {
+				return r
 			}
 			return check.Result{Status: check.Pass, Observed: "redis-master, producer and consumer have all their replicas ready"}
 		}),
@@ -429,22 +445,28 @@ func gatherRule(ctx context.Context, w *probe.World, _ Options, f *facts) {
 }
 
 func ruleCriteria(_ *probe.World, _ Options, f *facts) []check.Criterion {
-	var copies, zero *check.Result
+	installed, rule := judge.RuleInstalled(f.rules)
+	var copies, zero check.Result
+	evaluated := false
 	evaluate := func() {
-		if copies == nil && f.rule != nil {
-			c, z := judge.RecordingRule(f.rule.Expr)
-			copies, zero = &c, &z
+		if !evaluated {
+			expr := ""
+			if rule != nil {
+				expr = rule.Expr
+			}
+			copies, zero = judge.RecordingRule(expr)
+			evaluated = true
 		}
 	}
+	group := ""
+	if rule != nil {
+		group = rule.Group
+	}
 	return []check.Criterion{
-		static("rule-installed", nil, func() check.Result {
-			r, rule := judge.RuleInstalled(f.rules)
-			f.rule = rule
-			return r
-		}),
-		static("rule-loaded", needs("rule-installed"), func() check.Result { return judge.RuleLoaded(f.loaded, time.Second) }),
-		static("copies-exporter", needs("rule-installed"), func() check.Result { evaluate(); return *copies }),
-		static("zero-when-absent", needs("rule-installed"), func() check.Result { evaluate(); return *zero }),
+		static("rule-installed", nil, func() check.Result { return installed }),
+		static("rule-loaded", needs("rule-installed"), func() check.Result { return judge.RuleLoaded(f.loaded, group, time.Second) }),
+		static("copies-exporter", needs("rule-installed"), func() check.Result { evaluate(); return copies }),
+		static("zero-when-absent", needs("rule-installed"), func() check.Result { evaluate(); return zero }),
 		static("live-value", needs("rule-loaded"), func() check.Result { return judge.LiveValue(f.recorded) }),
 	}
 }

@@ -149,6 +149,8 @@ func world(f *factory.Factory, opts *Options) *probe.World {
 		w.Prometheus = c
 	} else if c, err := prom.ServiceProxy(cfg, workshop.PrometheusNamespace, workshop.PrometheusName, workshop.PrometheusPort); err == nil {
 		w.Prometheus = c
+	} else {
+		w.PrometheusErr = err
 	}
 	return w
 }
@@ -190,8 +192,8 @@ func Run(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	if opts.Watch && (opts.All || opts.JSON) {
-		return cmdutil.Usagef("--watch checks one step and redraws it: drop --all and --json")
+	if opts.Watch && (opts.All || opts.JSON || opts.Why) {
+		return cmdutil.Usagef("--watch checks one step and redraws it: drop --all, --json and --why")
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
 	defer stop()
@@ -405,8 +407,10 @@ func watch(ctx context.Context, opts *Options, store *state.Store, s *steps.Step
 	delay := time.Second
 	for {
 		rs := run.run(ctx, s, true)
-		if static := staticPassed(rs); static && !opts.Static {
-			rs = run.run(ctx, s, false)
+		live := false
+		if static := staticPassed(rs); static && !opts.Static && check.Count(rs, check.Skipped) > 0 {
+			// Once: the live criteria publish items and wait.
+			rs, live = run.run(ctx, s, false), true
 		}
 		if ctx.Err() != nil {
 			return nil
@@ -424,6 +428,11 @@ func watch(ctx context.Context, opts *Options, store *state.Store, s *steps.Step
 		}
 		if check.Passed(rs) || (opts.Static && check.Count(rs, check.Fail) == 0) {
 			return nil
+		}
+		if live {
+			// The live criteria ran and did not pass: say so and stop
+			// rather than publish again every round.
+			return fmt.Errorf("%s: a live criterion failed: %w", s.ID, cmdutil.ErrCheckFailed)
 		}
 		select {
 		case <-ctx.Done():

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/kubedojo/dojo/embedded"
 	"github.com/kubedojo/dojo/internal/cmdutil"
@@ -108,7 +109,7 @@ func chosen(opts *Options, cat *steps.Catalog, store *state.Store) ([]*steps.Ste
 	}
 	if opts.Until != "" {
 		if opts.Step != "" {
-			return nil, cmdutil.Usagef("give a step or --until, not both")
+			return nil, cmdutil.Usagef("give a step (%s) or --until %s, not both", opts.Step, opts.Until)
 		}
 		last, err := cat.Get(opts.Until)
 		if err != nil {
@@ -143,7 +144,11 @@ func chosen(opts *Options, cat *steps.Catalog, store *state.Store) ([]*steps.Ste
 		s, _ = cat.Get(steps.IDFor(n))
 	}
 	if len(s.Solution) == 0 {
-		return nil, cmdutil.Usagef("%s has no reference solution to apply (you do it by running commands); these steps have one: %s", s.ID, withSolution())
+		why := ""
+		if opts.Step == "" {
+			why = " (it is the first step you have not passed)"
+		}
+		return nil, cmdutil.Usagef("%s%s has no reference solution to apply (you do it by running commands); these steps have one: %s", s.ID, why, withSolution())
 	}
 	return []*steps.Step{s}, nil
 }
@@ -167,7 +172,7 @@ func Run(ctx context.Context, opts *Options) error {
 		return err
 	}
 	if _, err := os.Stat(filepath.Join(workshop.AppChartDir(ws, workshop.ConsumerRelease), "Chart.yaml")); err != nil {
-		return fmt.Errorf("no workspace at %s (it has no charts/consumer): run dojo up or dojo init there, or give --workspace", ws)
+		return fmt.Errorf("no workspace at %s (charts/consumer/Chart.yaml: %v): run dojo up or dojo init there, or give --workspace", ws, err)
 	}
 	access, err := opts.Access()
 	if err != nil {
@@ -190,6 +195,9 @@ func Run(ctx context.Context, opts *Options) error {
 	if domain == "" {
 		domain = workshop.Domain
 	}
+	if errs := validation.IsDNS1123Subdomain(domain); len(errs) > 0 {
+		return fmt.Errorf("the producer release's domain %q is not a DNS name (%s): run dojo up --domain with a name such as localhost", domain, errs[0])
+	}
 	pr := ui.NewProgress(opts.IO)
 	defer pr.Close()
 	env := solve.Env{Embedded: opts.Embedded, Starter: opts.Starter, Workspace: ws, Installer: inst, Progress: pr,
@@ -197,17 +205,23 @@ func Run(ctx context.Context, opts *Options) error {
 	st := opts.IO.Styles()
 	out := opts.IO.Out
 	var solved []string
-	superseded := solve.Superseded(todo)
+	superseded, later := solve.Superseded(todo), solve.UpgradedLater(todo)
+	// First every file of every chosen step, printed before any install: a
+	// run stopped during an install has already said where the learner's
+	// files went, and no install renders a learner file a later step of
+	// the run replaces.
 	for i, s := range todo {
 		if i > 0 {
 			fmt.Fprintln(out)
 		}
 		fmt.Fprintf(out, "%s %s\n", st.Heading.Render(s.ID), s.Title)
-		// Files first, printed before any install: a run stopped during an
-		// install has already said where the learner's files went.
 		files, err := solve.Files(s, domain, env, superseded[s.ID])
 		for _, fc := range files {
 			switch {
+			case fc.Failed && fc.Backup != "":
+				fmt.Fprintf(out, "  failed    %s (yours is kept in %s)\n", fc.Path, fc.Backup)
+			case fc.Failed:
+				fmt.Fprintf(out, "  failed    %s\n", fc.Path)
 			case fc.SupersededBy != "":
 				fmt.Fprintf(out, "  skipped   %s (%s writes its own)\n", fc.Path, fc.SupersededBy)
 			case !fc.Written:
@@ -223,18 +237,22 @@ func Run(ctx context.Context, opts *Options) error {
 		if err != nil {
 			return fmt.Errorf("solving %s: %w", s.ID, err)
 		}
-		releases, err := solve.Install(ctx, s, env, superseded[s.ID])
+	}
+	// Then the releases, step by step.
+	fmt.Fprintf(out, "\n%s\n", st.Heading.Render("releases"))
+	for _, s := range todo {
+		releases, err := solve.Install(ctx, s, env, superseded[s.ID], later[s.ID])
 		for _, r := range releases {
 			note := ""
 			if r.Recovered != "" {
 				note = ", completing what an interrupted run left " + r.Recovered
 			}
-			fmt.Fprintf(out, "  %-9s release %s in %s (revision %d%s)\n", r.Action, r.Release, r.Namespace, r.Revision, note)
+			fmt.Fprintf(out, "  %-9s release %s in %s (revision %d%s) for %s\n", r.Action, r.Release, r.Namespace, r.Revision, note, s.ID)
 		}
 		if err != nil {
-			return fmt.Errorf("solving %s: %w (run dojo solve again to complete it)", s.ID, err)
+			return fmt.Errorf("solving %s: %w (an interrupted or timed-out install is completed by running dojo solve again; otherwise the error says what to fix)", s.ID, err)
 		}
-		now := opts.Now()
+		now := opts.Now().UTC()
 		if _, err := store.Update(func(p *state.State) error {
 			ss := p.Step(s.ID)
 			ss.MarkStarted(now)
