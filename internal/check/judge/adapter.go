@@ -79,21 +79,27 @@ const PrometheusOperated = "prometheus-operated"
 // PrometheusURL judges the adapter's URL: it must name a Service of the
 // Prometheus of step 5 (the chart's, or the operator's prometheus-operated),
 // and that Service must exist and serve the port.
-func PrometheusURL(vals map[string]any, svc ServicePorts) check.Result {
+// installed says whether the values are the release's (else the learner's
+// values file, before any install).
+func PrometheusURL(vals map[string]any, installed bool, svc ServicePorts) check.Result {
 	raw, port := AdapterURL(vals)
 	want := fmt.Sprintf("%s:%d", workshop.PrometheusURL, workshop.PrometheusPort)
 	expected := "prometheus.url and prometheus.port reach " + want
 	next := fmt.Sprintf("set prometheus.url: %s and prometheus.port: %d in %s", workshop.PrometheusURL, workshop.PrometheusPort, AdapterValues)
 	got := fmt.Sprintf("%s:%d", raw, port)
+	queries := "the adapter queries"
+	if !installed {
+		queries = AdapterValues + " sends the adapter to"
+	}
 	if u, err := url.Parse(raw); err == nil && u.Port() != "" {
 		return fail(fmt.Sprintf("prometheus.url %s carries a port, and the chart adds prometheus.port to it (%s)", raw, got), expected, next)
 	}
 	ns, name, ok := ServiceOf(raw)
 	switch {
 	case !ok:
-		return fail("the adapter queries "+got+", which is not a Service of the cluster", expected, next)
+		return fail(queries+" "+got+", which is not a Service of the cluster", expected, next)
 	case ns != workshop.PrometheusNamespace || (name != workshop.PrometheusName && name != PrometheusOperated):
-		obs := fmt.Sprintf("the adapter queries %s, the Service %s/%s", got, ns, name)
+		obs := fmt.Sprintf("%s %s, the Service %s/%s", queries, got, ns, name)
 		if svc.Err == nil && !svc.Found {
 			obs += ", which does not exist"
 		}
@@ -101,14 +107,14 @@ func PrometheusURL(vals map[string]any, svc ServicePorts) check.Result {
 	case svc.Err != nil:
 		return fail("could not read the Service "+ns+"/"+name+": "+firstLine(svc.Err), expected, next)
 	case !svc.Found:
-		return fail(fmt.Sprintf("the adapter queries %s but the Service %s/%s does not exist", got, ns, name), expected, "install step 5 first")
+		return fail(fmt.Sprintf("%s %s but the Service %s/%s does not exist", queries, got, ns, name), expected, "install step 5 first")
 	}
 	for _, p := range svc.Ports {
 		if int(p) == port {
 			if name == PrometheusOperated {
-				return pass("the adapter queries %s, the operator's Service for the same Prometheus (the reference uses %s)", got, want)
+				return pass("%s %s, the operator's Service for the same Prometheus (the reference uses %s)", queries, got, want)
 			}
-			return pass("the adapter queries %s", got)
+			return pass("%s %s", queries, got)
 		}
 	}
 	return fail(fmt.Sprintf("the adapter queries port %d; the Service %s/%s serves %v", port, ns, name, svc.Ports), expected, next)

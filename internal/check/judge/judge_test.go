@@ -89,15 +89,16 @@ func TestAdapterURLMustNameTheServiceOfPrometheus(t *testing.T) {
 		return map[string]any{"prometheus": map[string]any{"url": u, "port": float64(9090)}}
 	}
 	found := ServicePorts{Found: true, Ports: []int32{9090, 8080}}
-	mustMention(t, "reference", PrometheusURL(vals("http://prometheus-kube-prometheus-prometheus.prometheus.svc"), found), check.Pass)
-	mustMention(t, "long form", PrometheusURL(vals("http://prometheus-kube-prometheus-prometheus.prometheus.svc.cluster.local"), found), check.Pass)
-	mustMention(t, "the operator's Service", PrometheusURL(vals("http://prometheus-operated.prometheus.svc"), ServicePorts{Found: true, Ports: []int32{9090}}), check.Pass, "prometheus-operated")
-	mustMention(t, "the operator's Service, missing", PrometheusURL(vals("http://prometheus-operated.prometheus.svc"), ServicePorts{}), check.Fail, "does not exist")
-	mustMention(t, "a Service that does not exist", PrometheusURL(vals("http://prometheus-server.prometheus.svc"), ServicePorts{}), check.Fail,
+	mustMention(t, "reference", PrometheusURL(vals("http://prometheus-kube-prometheus-prometheus.prometheus.svc"), true, found), check.Pass)
+	mustMention(t, "long form", PrometheusURL(vals("http://prometheus-kube-prometheus-prometheus.prometheus.svc.cluster.local"), true, found), check.Pass)
+	mustMention(t, "the operator's Service", PrometheusURL(vals("http://prometheus-operated.prometheus.svc"), true, ServicePorts{Found: true, Ports: []int32{9090}}), check.Pass, "prometheus-operated")
+	mustMention(t, "the operator's Service, missing", PrometheusURL(vals("http://prometheus-operated.prometheus.svc"), true, ServicePorts{}), check.Fail, "does not exist")
+	mustMention(t, "a Service that does not exist", PrometheusURL(vals("http://prometheus-server.prometheus.svc"), true, ServicePorts{}), check.Fail,
 		"prometheus-server", "does not exist", "prometheus.url: http://prometheus-kube-prometheus-prometheus.prometheus.svc")
-	mustMention(t, "chart default", PrometheusURL(nil, ServicePorts{}), check.Fail, "http://prometheus.default.svc:9090")
-	mustMention(t, "a URL with its own port", PrometheusURL(vals("http://prometheus-kube-prometheus-prometheus.prometheus.svc:9090"), found), check.Fail, "carries a port", ":9090:9090")
-	mustMention(t, "wrong port", PrometheusURL(map[string]any{"prometheus": map[string]any{"url": "http://prometheus-kube-prometheus-prometheus.prometheus.svc", "port": float64(80)}}, found), check.Fail, "port 80")
+	mustMention(t, "chart default", PrometheusURL(nil, true, ServicePorts{}), check.Fail, "the adapter queries http://prometheus.default.svc:9090")
+	mustMention(t, "before any install", PrometheusURL(nil, false, ServicePorts{}), check.Fail, "values/prometheus-adapter.yaml sends the adapter to http://prometheus.default.svc:9090")
+	mustMention(t, "a URL with its own port", PrometheusURL(vals("http://prometheus-kube-prometheus-prometheus.prometheus.svc:9090"), true, found), check.Fail, "carries a port", ":9090:9090")
+	mustMention(t, "wrong port", PrometheusURL(map[string]any{"prometheus": map[string]any{"url": "http://prometheus-kube-prometheus-prometheus.prometheus.svc", "port": float64(80)}}, true, found), check.Fail, "port 80")
 }
 
 func hpa(y string) HPA {

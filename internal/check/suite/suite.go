@@ -498,7 +498,7 @@ func adapterCriteria(_ *probe.World, _ Options, f *facts) []check.Criterion {
 		}),
 		// The URL is judged on the values whatever became of the release: a
 		// wrong URL can be the reason it did not deploy.
-		static("prometheus-url", nil, func() check.Result { return judge.PrometheusURL(adapterValues(f), f.svc) }),
+		static("prometheus-url", nil, func() check.Result { return judge.PrometheusURL(adapterValues(f), f.release.Found, f.svc) }),
 		static("apiservice-available", needs("release-deployed"), func() check.Result { return judge.APIServiceAvailable(f.apisvc) }),
 		static("metric-served", needs("apiservice-available"), func() check.Result { return judge.MetricServed(f.metric) }),
 		static("value-matches", needs("metric-served"), func() check.Result { return judge.ValueMatches(f.metric, f.recorded) }),
