@@ -12,6 +12,7 @@ import (
 
 	"github.com/kubedojo/dojo/internal/cmdutil"
 	"github.com/kubedojo/dojo/internal/factory"
+	"github.com/kubedojo/dojo/internal/helm"
 )
 
 // Build information, set by the linker (-X) in release builds.
@@ -23,6 +24,7 @@ var (
 
 // Main runs dojo with the process's arguments and exits.
 func Main() {
+	helm.UseHelmFieldManager()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	f := factory.New(factory.BuildInfo{Version: version, Commit: commit, Date: date})
 	code := Run(ctx, f, os.Args[1:])

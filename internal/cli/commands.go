@@ -7,6 +7,7 @@ import (
 	checkcmd "github.com/kubedojo/dojo/internal/cli/check"
 	"github.com/kubedojo/dojo/internal/cli/completion"
 	deploycmd "github.com/kubedojo/dojo/internal/cli/deploy"
+	diffcmd "github.com/kubedojo/dojo/internal/cli/diff"
 	"github.com/kubedojo/dojo/internal/cli/doctor"
 	"github.com/kubedojo/dojo/internal/cli/hint"
 	"github.com/kubedojo/dojo/internal/cli/initcmd"
@@ -33,6 +34,7 @@ func commands() []func(*factory.Factory) *cobra.Command {
 		hint.NewCmd,
 		solution.NewCmd,
 		solvecmd.NewCmd,
+		diffcmd.NewCmd,
 		checkcmd.NewCmd,
 		status.NewCmd,
 		initcmd.NewCmd,

@@ -121,6 +121,18 @@ type Options struct {
 	Log slog.Handler
 }
 
+// FieldManager is the server-side-apply field manager dojo applies with:
+// the Helm CLI's own ("helm", the base name of its binary), so that a learner
+// can move between `helm upgrade` and dojo (up, deploy, solve) on the same
+// release without "Apply failed with 1 conflict: conflict with \"dojo\"".
+// Helm keeps it in a variable of its own; UseHelmFieldManager sets it once,
+// from the process's entry point (cli.Main, the lab's Main).
+const FieldManager = "helm"
+
+// UseHelmFieldManager makes this process apply as the Helm CLI does (see
+// FieldManager). Call it before any install, from main.
+func UseHelmFieldManager() { helmkube.ManagedFieldsManager = FieldManager }
+
 // Installer applies releases to one cluster.
 type Installer struct {
 	access *kube.Access

@@ -7,6 +7,8 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+
+	"github.com/kubedojo/dojo/internal/helm"
 )
 
 // NamespaceEnv marks a process that runs inside the network namespace the lab
@@ -137,6 +139,9 @@ func ipCmd(args ...string) error {
 // namespace of its own, or, already inside one, calls run. It returns the
 // exit code.
 func Main(run func() int) int {
+	// The lab installs through the product's installer: it applies as dojo
+	// and the Helm CLI do.
+	helm.UseHelmFieldManager()
 	if code, ok := runAsIngressStandIn(); ok {
 		return code
 	}

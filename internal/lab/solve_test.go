@@ -186,4 +186,43 @@ func TestSolveOnLab(t *testing.T) {
 	if n := strings.Count(out, "unchanged"); n != 9 || !strings.Contains(out, "skipped   charts/consumer/templates/horizontalpodautoscaler.yaml (step-10 writes its own)") {
 		t.Errorf("the second run reports %d unchanged things, want the 5 files and 4 releases, and step 9's HPA skipped:\n%s", n, out)
 	}
+
+	// dojo diff: nothing meaningful on the reference state; exactly the
+	// changed field after a learner's edit, in the file and in the cluster.
+	for _, id := range []string{"step-5", "step-8", "step-10"} {
+		out, errOut, code := runDojo(t, l, home, "diff", id)
+		if code != 0 || !strings.Contains(out, "no difference worth worrying about") {
+			t.Errorf("dojo diff %s on the reference state: exit %d\n%s%s", id, code, out, errOut)
+		}
+	}
+	ref, err := os.ReadFile(valuesFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(valuesFile, bytes.Replace(ref, []byte("scrapeInterval: 5s"), []byte("scrapeInterval: 30s"), 1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.InstallStep(ctx, 5, func(v map[string]any) {
+		onLocalhost(v)
+		setPath(v, "prometheus.prometheusSpec.scrapeInterval", "30s")
+	}); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code = runDojo(t, l, home, "diff", "step-5")
+	if code != 0 || !strings.Contains(out, "-    scrapeInterval: 30s\n+    scrapeInterval: 5s") ||
+		!strings.Contains(out, `prometheus.prometheusSpec.scrapeInterval: "30s", reference "5s"`) || strings.Count(out, "reference \"") != 1 {
+		t.Errorf("dojo diff step-5 after scrapeInterval 30s: exit %d\n%s%s", code, out, errOut)
+	}
+	hpaFile := filepath.Join(workshop.AppChartDir(l.Workspace(), workshop.ConsumerRelease), "templates", "horizontalpodautoscaler.yaml")
+	hpa, err := os.ReadFile(hpaFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(hpaFile, bytes.Replace(hpa, []byte("maxReplicas: 20"), []byte("maxReplicas: 10"), 1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code = runDojo(t, l, home, "diff", "step-10")
+	if code != 0 || !strings.Contains(out, "-  maxReplicas: 10\n+  maxReplicas: 20") || strings.Count(out, "\n-") != 2 {
+		t.Errorf("dojo diff step-10 after maxReplicas 10: exit %d\n%s%s", code, out, errOut)
+	}
 }

@@ -1,0 +1,279 @@
+// Package diff is the `dojo diff` command.
+package diff
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"sigs.k8s.io/yaml"
+
+	"github.com/kubedojo/dojo/internal/cluster"
+	"github.com/kubedojo/dojo/internal/cmdutil"
+	"github.com/kubedojo/dojo/internal/course"
+	"github.com/kubedojo/dojo/internal/factory"
+	"github.com/kubedojo/dojo/internal/helm"
+	"github.com/kubedojo/dojo/internal/solve"
+	"github.com/kubedojo/dojo/internal/state"
+	"github.com/kubedojo/dojo/internal/steps"
+	"github.com/kubedojo/dojo/internal/ui"
+	"github.com/kubedojo/dojo/internal/versions"
+	"github.com/kubedojo/dojo/internal/workshop"
+)
+
+// Releases reads releases (*helm.Installer).
+type Releases interface {
+	Last(ctx context.Context, name, ns string) (*helm.Deployed, error)
+}
+
+// Options are the arguments of `dojo diff` and what it needs, filled from
+// the factory by NewCmd (a test sets its own).
+type Options struct {
+	Step string
+
+	IO        *ui.IOStreams
+	Catalog   func() (*steps.Catalog, error)
+	State     func() (*state.Store, error)
+	Workspace func() (string, error)
+	Embedded  fs.FS
+	Now       func() time.Time
+	// Releases reads the cluster's releases; nil or failing, only the files
+	// are compared.
+	Releases func() (Releases, error)
+}
+
+// NewCmd builds `dojo diff [STEP]`.
+func NewCmd(f *factory.Factory) *cobra.Command {
+	opts := &Options{}
+	cmd := &cobra.Command{
+		Use:   "diff [STEP]",
+		Short: "Compare your work on a step with the reference solution",
+		Long: `Compare your workspace files of a step with its reference (a unified diff,
+coloured on a terminal), and, for the steps that install a chart (5, 6 and
+8), the values of your release in the cluster with the reference values,
+field by field, whatever their order, comments or layout. Without a step:
+the first step you have not passed. Nothing is changed.`,
+		Example: `  dojo diff step-5
+  dojo diff 9`,
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) > 1 {
+				return cmdutil.Usagef("dojo diff takes at most one step, got %d arguments: e.g. `dojo diff step-5`", len(args))
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				opts.Step = args[0]
+			}
+			opts.IO, opts.Catalog, opts.State, opts.Workspace, opts.Embedded, opts.Now = f.IO, f.Catalog, f.State, f.Workspace, f.Embedded, f.Now
+			opts.Releases = func() (Releases, error) {
+				a, err := f.Access()
+				if err != nil {
+					return nil, err
+				}
+				return helm.New(a, helm.Options{}), nil
+			}
+			return Run(cmd.Context(), opts)
+		},
+	}
+	f.AddClusterFlags(cmd.Flags())
+	return cmd
+}
+
+func chosen(opts *Options) (*steps.Step, error) {
+	cat, err := opts.Catalog()
+	if err != nil {
+		return nil, err
+	}
+	var s *steps.Step
+	if opts.Step != "" {
+		if s, err = cat.Get(opts.Step); err != nil {
+			return nil, cmdutil.Usagef("%v", err)
+		}
+	} else {
+		store, err := opts.State()
+		if err != nil {
+			return nil, err
+		}
+		st, err := store.Load()
+		if err != nil {
+			return nil, err
+		}
+		n := course.NextStep(course.Rows(cat, st, opts.Now()))
+		if n == 0 {
+			return nil, cmdutil.Usagef("every step has passed: name one to compare, e.g. `dojo diff step-9`")
+		}
+		s, _ = cat.Get(steps.IDFor(n))
+	}
+	if len(s.Solution) == 0 {
+		var with []string
+		for _, o := range cat.Steps() {
+			if len(o.Solution) > 0 {
+				with = append(with, o.ID)
+			}
+		}
+		return nil, cmdutil.Usagef("%s has no reference solution to compare with (you do it by running commands); these steps have one: %s", s.ID, strings.Join(with, ", "))
+	}
+	return s, nil
+}
+
+// Run prints the differences.
+func Run(ctx context.Context, opts *Options) error {
+	s, err := chosen(opts)
+	if err != nil {
+		return err
+	}
+	ws, err := opts.Workspace()
+	if err != nil {
+		return err
+	}
+	st := opts.IO.Styles()
+	out := opts.IO.Out
+	fmt.Fprintf(out, "%s %s\n", st.Heading.Render(s.ID), s.Title)
+
+	// The cluster, for the domain and the releases' values.
+	var rels Releases
+	domain := workshop.Domain
+	if opts.Releases != nil {
+		if rels, err = opts.Releases(); err == nil {
+			if prod, perr := rels.Last(ctx, workshop.ProducerRelease, workshop.AppNamespace); perr == nil && prod != nil {
+				if d, _ := prod.Values["domain"].(string); d != "" {
+					domain = d
+				}
+			} else {
+				err = perr
+				if err == nil {
+					err = fmt.Errorf("no release producer: run dojo up")
+				}
+			}
+		}
+		if err != nil {
+			opts.IO.Warn(fmt.Sprintf("comparing files only, for the domain %s: the cluster could not be read (%v)", domain, cluster.FirstLine(err)))
+			rels = nil
+		}
+	}
+
+	differences := 0
+	for _, f := range s.Solution {
+		ref, err := solve.Render(opts.Embedded, s, f, domain)
+		if err != nil {
+			return err
+		}
+		yours, err := os.ReadFile(filepath.Join(ws, filepath.FromSlash(f.Path)))
+		switch {
+		case os.IsNotExist(err):
+			fmt.Fprintf(out, "\n%s: you have no such file yet (dojo solution %s shows the reference)\n", f.Path, s.ID)
+			differences++
+			continue
+		case err != nil:
+			return fmt.Errorf("reading %s: %w", f.Path, err)
+		}
+		c := upstreamOf(f)
+		d := solve.Unified("yours: "+f.Path, "reference: "+f.Path, yours, ref)
+		switch {
+		case d == "":
+			fmt.Fprintf(out, "\n%s: the same as the reference\n", f.Path)
+		case c != nil && sameValues(yours, ref):
+			fmt.Fprintf(out, "\n%s: means the same as the reference (only comments, order or layout differ)\n", f.Path)
+			d = ""
+		}
+		if d != "" {
+			differences++
+			fmt.Fprintf(out, "\n%s: your file against the reference\n", f.Path)
+			printDiff(opts, d)
+		}
+		// A values file: the release's values in the cluster, by meaning.
+		if c != nil && rels != nil {
+			differences += releaseDiff(ctx, opts, rels, *c, ref)
+		}
+	}
+	fmt.Fprintln(out)
+	if differences == 0 {
+		fmt.Fprintln(out, "Your work matches the reference: no difference worth worrying about.")
+		return nil
+	}
+	fmt.Fprintf(out, "Are these differences mistakes, or is your approach better or worse, and why? %s explains the reference; %s judges your work.\n",
+		st.Code.Render("dojo solution "+s.ID), st.Code.Render("dojo check "+s.ID))
+	return nil
+}
+
+// printDiff prints a unified diff, coloured on a terminal.
+func printDiff(opts *Options, d string) {
+	st := opts.IO.Styles()
+	for _, line := range strings.Split(strings.TrimSuffix(d, "\n"), "\n") {
+		switch {
+		case strings.HasPrefix(line, "+++"), strings.HasPrefix(line, "---"), strings.HasPrefix(line, "@@"):
+			line = st.Muted.Render(line)
+		case strings.HasPrefix(line, "+"):
+			line = st.Pass.Render(line)
+		case strings.HasPrefix(line, "-"):
+			line = st.Fail.Render(line)
+		}
+		fmt.Fprintln(opts.IO.Out, line)
+	}
+}
+
+// sameValues says whether two values files mean the same.
+func sameValues(a, b []byte) bool {
+	x, y := map[string]any{}, map[string]any{}
+	if yaml.Unmarshal(a, &x) != nil || yaml.Unmarshal(b, &y) != nil {
+		return false
+	}
+	return len(solve.ValuesDiff(x, y)) == 0
+}
+
+// upstreamOf is the pinned chart a values file feeds, nil for other files.
+func upstreamOf(f steps.SolutionFile) *versions.Chart {
+	name, ok := strings.CutPrefix(f.Path, "values/")
+	if !ok {
+		return nil
+	}
+	name = strings.TrimSuffix(name, ".yaml")
+	for _, c := range versions.UpstreamCharts() {
+		if c.Release == name {
+			return &c
+		}
+	}
+	return nil
+}
+
+// releaseDiff prints how the release's values differ from the reference's,
+// field by field, and returns how many differ.
+func releaseDiff(ctx context.Context, opts *Options, rels Releases, c versions.Chart, ref []byte) int {
+	out, st := opts.IO.Out, opts.IO.Styles()
+	d, err := rels.Last(ctx, c.Release, c.Namespace)
+	switch {
+	case err != nil:
+		opts.IO.Warn(fmt.Sprintf("could not read the release %s: %v", c.Release, cluster.FirstLine(err)))
+		return 0
+	case d == nil:
+		fmt.Fprintf(out, "release %s: not installed in %s yet\n", c.Release, c.Namespace)
+		return 1
+	}
+	want := map[string]any{}
+	if err := yaml.Unmarshal(ref, &want); err != nil {
+		return 0
+	}
+	diffs := solve.ValuesDiff(d.Values, want)
+	if len(diffs) == 0 {
+		fmt.Fprintf(out, "release %s: its values in the cluster mean the same as the reference\n", c.Release)
+		return 0
+	}
+	fmt.Fprintf(out, "release %s: its values in the cluster (revision %d) against the reference\n", c.Release, d.Revision)
+	for _, fd := range diffs {
+		yours, refv := fd.Yours, fd.Reference
+		if yours == "" {
+			yours = "unset"
+		}
+		if refv == "" {
+			refv = "unset"
+		}
+		fmt.Fprintf(out, "  %s: %s, reference %s\n", st.Bold.Render(fd.Path), st.Fail.Render(yours), st.Pass.Render(refv))
+	}
+	return len(diffs)
+}
