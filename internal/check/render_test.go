@@ -2,15 +2,12 @@ package check
 
 import (
 	"bytes"
-	"flag"
-	"os"
-	"path/filepath"
 	"testing"
+
+	goldenfile "github.com/kubedojo/dojo/internal/testutil/golden"
 
 	"github.com/kubedojo/dojo/internal/ui"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 func sample() []Result {
 	return []Result{
@@ -23,19 +20,7 @@ func sample() []Result {
 
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", "golden", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./internal/check -update)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Fatalf("%s differs (go test ./internal/check -update rewrites it):\ngot:\n%s\nwant:\n%s", name, got, want)
-	}
+	goldenfile.Check(t, "golden/"+name, got)
 }
 
 func TestTextGolden(t *testing.T) {

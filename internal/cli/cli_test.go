@@ -4,19 +4,18 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	goldenfile "github.com/kubedojo/dojo/internal/testutil/golden"
+
 	"github.com/kubedojo/dojo/internal/cmdutil"
 	"github.com/kubedojo/dojo/internal/factory/factorytest"
 	"github.com/kubedojo/dojo/internal/ui"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
 
 // clock is a fixed "now" that tests move forward by hand.
 type clock struct{ t time.Time }
@@ -53,20 +52,7 @@ func (s *session) run(tty, color bool, args ...string) result {
 
 func golden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", "golden", name+".golden")
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run `go test ./internal/cli -run %s -update` to create it)", err, t.Name())
-	}
-	if got != string(want) {
-		t.Errorf("output differs from %s (rerun with -update if the change is intended)\n--- got ---\n%s\n--- want ---\n%s", path, got, want)
-	}
+	goldenfile.Check(t, "golden/"+name+".golden", []byte(got))
 }
 
 func TestGoldenOutput(t *testing.T) {

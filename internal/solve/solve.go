@@ -91,13 +91,6 @@ func Superseded(todo []*steps.Step) map[string]map[string]string {
 	return out
 }
 
-// Result is what solving one step changed.
-type Result struct {
-	Step     string        `json:"step"`
-	Files    []FileChange  `json:"files"`
-	Releases []helm.Result `json:"releases"`
-}
-
 // hostsOfDomain matches a host name of the workshop's domain
 // (prometheus.vcap.me) and nothing that merely contains it.
 var hostsOfDomain = regexp.MustCompile(`\b([a-z0-9-]+)\.` + regexp.QuoteMeta(workshop.Domain) + `\b`)
@@ -131,17 +124,6 @@ func target(f steps.SolutionFile) (upstream *versions.Chart, app string) {
 		return nil, app
 	}
 	return nil, ""
-}
-
-// Step solves one step: Files, then Install.
-func Step(ctx context.Context, s *steps.Step, domain string, env Env) (Result, error) {
-	res := Result{Step: s.ID}
-	var err error
-	if res.Files, err = Files(s, domain, env, nil); err != nil {
-		return res, err
-	}
-	res.Releases, err = Install(ctx, s, env, nil, nil)
-	return res, err
 }
 
 // Files writes a step's reference files into the workspace, backing up each

@@ -30,6 +30,22 @@ func (r *recorder) UpgradeApp(_ context.Context, _, name string) (helm.Result, e
 	return helm.Result{Release: name, Namespace: "default", Action: helm.Upgraded, Revision: 2}, nil
 }
 
+// applied is what apply did: what the command does for one step, Files
+// then Install.
+type applied struct {
+	Files    []FileChange
+	Releases []helm.Result
+}
+
+func apply(ctx context.Context, s *steps.Step, domain string, env Env) (applied, error) {
+	files, err := Files(s, domain, env, nil)
+	if err != nil {
+		return applied{Files: files}, err
+	}
+	rs, err := Install(ctx, s, env, nil, nil)
+	return applied{Files: files, Releases: rs}, err
+}
+
 func step(t *testing.T, id string) *steps.Step {
 	cat, err := steps.Load(embedded.FS())
 	if err != nil {
@@ -54,7 +70,7 @@ func TestSolveStep5BacksUpAndTemplatesTheDomain(t *testing.T) {
 	}
 	rec := &recorder{}
 	env := Env{Embedded: embedded.FS(), Workspace: ws, Installer: rec, Progress: report.Discard{}, Stamp: "20261202T100000"}
-	res, err := Step(context.Background(), step(t, "step-5"), "localhost", env)
+	res, err := apply(context.Background(), step(t, "step-5"), "localhost", env)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +93,7 @@ func TestSolveStep5BacksUpAndTemplatesTheDomain(t *testing.T) {
 	}
 
 	// A second run writes nothing and makes no second backup.
-	res, err = Step(context.Background(), step(t, "step-5"), "localhost", env)
+	res, err = apply(context.Background(), step(t, "step-5"), "localhost", env)
 	if err != nil || res.Files[0].Written || res.Files[0].Backup != "" {
 		t.Fatalf("second run: %+v %v", res.Files, err)
 	}
@@ -92,7 +108,7 @@ func TestSolveConsumerStepsUpgradeTheWorkspaceChart(t *testing.T) {
 	rec := &recorder{}
 	env := Env{Embedded: embedded.FS(), Workspace: ws, Installer: rec, Progress: report.Discard{}, Stamp: "x"}
 	for _, id := range []string{"step-7", "step-9", "step-10"} {
-		if _, err := Step(context.Background(), step(t, id), "vcap.me", env); err != nil {
+		if _, err := apply(context.Background(), step(t, id), "vcap.me", env); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -110,7 +126,7 @@ func TestSolveConsumerStepsUpgradeTheWorkspaceChart(t *testing.T) {
 }
 
 func TestStepsWithoutReferenceAreRefused(t *testing.T) {
-	if _, err := Step(context.Background(), step(t, "step-3"), "", Env{}); err == nil || !strings.Contains(err.Error(), "step-3") {
+	if _, err := apply(context.Background(), step(t, "step-3"), "", Env{}); err == nil || !strings.Contains(err.Error(), "step-3") {
 		t.Fatalf("step-3: %v", err)
 	}
 }

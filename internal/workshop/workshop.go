@@ -94,3 +94,12 @@ const (
 
 // QueueSelector is the exporter's series of the queue, as the steps write it.
 const QueueSelector = `{service="` + ExporterService + `",namespace="` + AppNamespace + `",key="` + Queue + `"}`
+
+// DomainOf is the domain dojo up chose, read from the producer release's
+// values (its "domain" value), Domain when they name none.
+func DomainOf(producerValues map[string]any) string {
+	if d, ok := producerValues["domain"].(string); ok && d != "" {
+		return d
+	}
+	return Domain
+}

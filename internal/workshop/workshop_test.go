@@ -16,3 +16,14 @@ func TestRedisAddrIsServiceAndPort(t *testing.T) {
 		t.Fatalf("RedisAddr = %q, want %q", RedisAddr, want)
 	}
 }
+
+func TestDomainOfTheProducersValues(t *testing.T) {
+	if d := DomainOf(map[string]any{"domain": "localhost"}); d != "localhost" {
+		t.Fatalf("DomainOf(localhost) = %q", d)
+	}
+	for _, vals := range []map[string]any{nil, {}, {"domain": ""}, {"domain": 3}} {
+		if d := DomainOf(vals); d != Domain {
+			t.Fatalf("DomainOf(%v) = %q, want the default %q", vals, d, Domain)
+		}
+	}
+}

@@ -138,10 +138,7 @@ func needs(ids ...string) []string { return ids }
 
 // domainOf reads the domain dojo up chose from the producer's values.
 func domainOf(ctx context.Context, w *probe.World, f *facts) {
-	r := probe.Release(ctx, w, workshop.ProducerRelease, workshop.AppNamespace)
-	if d, ok := r.Values["domain"].(string); ok && d != "" {
-		f.domain = d
-	}
+	f.domain = workshop.DomainOf(probe.Release(ctx, w, workshop.ProducerRelease, workshop.AppNamespace).Values)
 }
 
 func table() map[string]step {
@@ -247,9 +244,7 @@ func gatherBootstrap(ctx context.Context, w *probe.World, _ Options, f *facts) {
 		func() { f.appRels[0] = probe.Release(ctx, w, workshop.RedisRelease, ns) },
 		func() {
 			f.appRels[1] = probe.Release(ctx, w, workshop.ProducerRelease, ns)
-			if d, ok := f.appRels[1].Values["domain"].(string); ok && d != "" {
-				f.domain = d
-			}
+			f.domain = workshop.DomainOf(f.appRels[1].Values)
 			parallel(
 				func() { f.port80 = probe.Ingress(ctx, w, http.MethodGet, "dojo-check."+f.domain, "/") },
 				func() { f.producerOK = probe.Ingress(ctx, w, http.MethodGet, "producer."+f.domain, "/healthz") },

@@ -3,12 +3,11 @@ package check
 import (
 	"context"
 	"errors"
-	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	goldenfile "github.com/kubedojo/dojo/internal/testutil/golden"
 
 	"github.com/kubedojo/dojo/internal/check/probe"
 	"github.com/kubedojo/dojo/internal/check/suite"
@@ -19,23 +18,9 @@ import (
 	"github.com/kubedojo/dojo/internal/state"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files")
-
 func golden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update)", err)
-	}
-	if got != string(want) {
-		t.Errorf("output differs from %s (run go test -update to accept):\n--- got\n%s--- want\n%s", path, got, want)
-	}
+	goldenfile.Check(t, name+".golden", []byte(got))
 }
 
 // standInTools is a machine with stand-in tools: versions answered from the

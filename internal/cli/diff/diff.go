@@ -90,36 +90,15 @@ func chosen(opts *Options) (*steps.Step, error) {
 	if err != nil {
 		return nil, err
 	}
-	var s *steps.Step
-	if opts.Step != "" {
-		if s, err = cat.Get(opts.Step); err != nil {
-			return nil, cmdutil.Usagef("%v", err)
-		}
-	} else {
-		store, err := opts.State()
-		if err != nil {
-			return nil, err
-		}
-		st, err := store.Load()
-		if err != nil {
-			return nil, err
-		}
-		n := course.NextStep(course.Rows(cat, st, opts.Now()))
-		if n == 0 {
-			return nil, cmdutil.Usagef("every step has passed: name one to compare, e.g. `dojo diff step-9`")
-		}
-		s, _ = cat.Get(steps.IDFor(n))
+	store, err := opts.State()
+	if err != nil {
+		return nil, err
 	}
-	if len(s.Solution) == 0 {
-		var with []string
-		for _, o := range cat.Steps() {
-			if len(o.Solution) > 0 {
-				with = append(with, o.ID)
-			}
-		}
-		return nil, cmdutil.Usagef("%s has no reference solution to compare with (you do it by running commands); these steps have one: %s", s.ID, strings.Join(with, ", "))
+	st, err := store.Load()
+	if err != nil {
+		return nil, err
 	}
-	return s, nil
+	return course.ReferenceStep(cat, st, opts.Now(), opts.Step, "diff")
 }
 
 // Run prints the differences.
@@ -142,9 +121,7 @@ func Run(ctx context.Context, opts *Options) error {
 	if opts.Releases != nil {
 		if rels, err = opts.Releases(); err == nil {
 			if prod, perr := rels.Last(ctx, workshop.ProducerRelease, workshop.AppNamespace); perr == nil && prod != nil {
-				if d, _ := prod.Values["domain"].(string); d != "" {
-					domain = d
-				}
+				domain = workshop.DomainOf(prod.Values)
 			} else {
 				err = perr
 				if err == nil {

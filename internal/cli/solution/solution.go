@@ -3,13 +3,13 @@ package solution
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/kubedojo/dojo/internal/cmdutil"
 	"github.com/kubedojo/dojo/internal/course"
 	"github.com/kubedojo/dojo/internal/factory"
+	"github.com/kubedojo/dojo/internal/state"
 	"github.com/kubedojo/dojo/internal/ui"
 )
 
@@ -44,22 +44,14 @@ terminal the files are laid out for reading; piped, they are Markdown.`,
 
 // Run prints the step's reference.
 func Run(f *factory.Factory, opts *Options) error {
-	s, err := f.Step(opts.Step)
+	cat, err := f.Catalog()
 	if err != nil {
 		return err
 	}
-	if len(s.Solution) == 0 {
-		cat, err := f.Catalog()
-		if err != nil {
-			return err
-		}
-		var with []string
-		for _, o := range cat.Steps() {
-			if len(o.Solution) > 0 {
-				with = append(with, o.ID)
-			}
-		}
-		return cmdutil.Usagef("%s has no reference solution (you do it by running commands, not by writing files); these steps have one: %s", s.ID, strings.Join(with, ", "))
+	// A named step needs no progress; ReferenceStep reads it only without one.
+	s, err := course.ReferenceStep(cat, &state.State{}, f.Now(), opts.Step, "solution")
+	if err != nil {
+		return err
 	}
 	md, err := course.SolutionMarkdown(s, f.Embedded)
 	if err != nil {

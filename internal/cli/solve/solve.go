@@ -98,57 +98,19 @@ next. The step is recorded as solved, not passed: dojo check decides that.`,
 
 // chosen are the steps to solve.
 func chosen(opts *Options, cat *steps.Catalog, store *state.Store) ([]*steps.Step, error) {
-	withSolution := func() string {
-		var ids []string
-		for _, s := range cat.Steps() {
-			if len(s.Solution) > 0 {
-				ids = append(ids, s.ID)
-			}
-		}
-		return strings.Join(ids, ", ")
-	}
 	if opts.Until != "" {
 		if opts.Step != "" {
 			return nil, cmdutil.Usagef("give a step (%s) or --until %s, not both", opts.Step, opts.Until)
 		}
-		last, err := cat.Get(opts.Until)
-		if err != nil {
-			return nil, cmdutil.Usagef("--until %q: %v", opts.Until, err)
-		}
-		var out []*steps.Step
-		for _, s := range cat.Steps() {
-			if s.Number <= last.Number && len(s.Solution) > 0 {
-				out = append(out, s)
-			}
-		}
-		if len(out) == 0 {
-			return nil, cmdutil.Usagef("no step up to %s has a reference solution; these do: %s", last.ID, withSolution())
-		}
-		return out, nil
+		return course.ReferenceSteps(cat, opts.Until)
 	}
-	var s *steps.Step
-	if opts.Step != "" {
-		var err error
-		if s, err = cat.Get(opts.Step); err != nil {
-			return nil, cmdutil.Usagef("%v", err)
-		}
-	} else {
-		st, err := store.Load()
-		if err != nil {
-			return nil, err
-		}
-		n := course.NextStep(course.Rows(cat, st, opts.Now()))
-		if n == 0 {
-			return nil, cmdutil.Usagef("every step has passed: name one to solve again, e.g. `dojo solve step-9`")
-		}
-		s, _ = cat.Get(steps.IDFor(n))
+	st, err := store.Load()
+	if err != nil {
+		return nil, err
 	}
-	if len(s.Solution) == 0 {
-		why := ""
-		if opts.Step == "" {
-			why = " (it is the first step you have not passed)"
-		}
-		return nil, cmdutil.Usagef("%s%s has no reference solution to apply (you do it by running commands); these steps have one: %s", s.ID, why, withSolution())
+	s, err := course.ReferenceStep(cat, st, opts.Now(), opts.Step, "solve")
+	if err != nil {
+		return nil, err
 	}
 	return []*steps.Step{s}, nil
 }
@@ -191,10 +153,7 @@ func Run(ctx context.Context, opts *Options) error {
 	if prod == nil {
 		return fmt.Errorf("the release producer is not installed in context %s: run dojo up first", access.Context())
 	}
-	domain, _ := prod.Values["domain"].(string)
-	if domain == "" {
-		domain = workshop.Domain
-	}
+	domain := workshop.DomainOf(prod.Values)
 	if errs := validation.IsDNS1123Subdomain(domain); len(errs) > 0 {
 		return fmt.Errorf("the producer release's domain %q is not a DNS name (%s): run dojo up --domain with a name such as localhost", domain, errs[0])
 	}
