@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -189,10 +190,14 @@ func TestSolveOnLab(t *testing.T) {
 
 	// dojo diff: nothing meaningful on the reference state; exactly the
 	// changed field after a learner's edit, in the file and in the cluster.
-	for _, id := range []string{"step-5", "step-8", "step-10"} {
+	for _, id := range []string{"step-5", "step-7", "step-8", "step-10"} {
 		out, errOut, code := runDojo(t, l, home, "diff", id)
 		if code != 0 || !strings.Contains(out, "no difference worth worrying about") {
 			t.Errorf("dojo diff %s on the reference state: exit %d\n%s%s", id, code, out, errOut)
+		}
+		if live := map[string]string{"step-7": "PrometheusRule default/consumer", "step-10": "HorizontalPodAutoscaler default/consumer"}[id]; live != "" &&
+			!strings.Contains(out, live+": in the cluster, the same as the reference") {
+			t.Errorf("dojo diff %s on the reference state does not compare the live %s:\n%s", id, live, out)
 		}
 	}
 	ref, err := os.ReadFile(valuesFile)
@@ -224,5 +229,44 @@ func TestSolveOnLab(t *testing.T) {
 	out, errOut, code = runDojo(t, l, home, "diff", "step-10")
 	if code != 0 || !strings.Contains(out, "-  maxReplicas: 10\n+  maxReplicas: 20") || strings.Count(out, "\n-") != 2 {
 		t.Errorf("dojo diff step-10 after maxReplicas 10: exit %d\n%s%s", code, out, errOut)
+	}
+
+	// The same edit deployed, with the target written as 20000m (the same
+	// quantity): the live HPA differs in that one field only, and the
+	// server's canonical quantity hides the spelling.
+	hpa = bytes.Replace(hpa, []byte("maxReplicas: 20"), []byte("maxReplicas: 10"), 1)
+	hpa = bytes.Replace(hpa, []byte(`averageValue: "20"`), []byte(`averageValue: 20000m`), 1)
+	if err := os.WriteFile(hpaFile, hpa, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, errOut, code := runDojo(t, l, home, "deploy", workshop.ConsumerRelease); code != 0 {
+		t.Fatalf("dojo deploy consumer: exit %d\n%s%s", code, out, errOut)
+	}
+	out, errOut, code = runDojo(t, l, home, "diff", "step-10")
+	if code != 0 || !strings.Contains(out, "HorizontalPodAutoscaler default/consumer: in the cluster against the reference\n  spec.maxReplicas: 10, reference 20\n") ||
+		strings.Count(out, ", reference ") != 1 {
+		t.Errorf("dojo diff step-10 after deploying maxReplicas 10 and 20000m: exit %d\n%s%s", code, out, errOut)
+	}
+
+	// The rule's expression on one line, deployed: the same rule.
+	ruleFile := filepath.Join(workshop.AppChartDir(l.Workspace(), workshop.ConsumerRelease), "templates", "prometheusrule.yaml")
+	rule, err := os.ReadFile(ruleFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	oneLine := regexp.MustCompile(`expr: \|\n\s+(\S.*)\n\s+or\n\s+(\S.*)\n`).ReplaceAll(rule, []byte("expr: ($1)   or   ($2)\n"))
+	if bytes.Equal(oneLine, rule) {
+		t.Fatalf("the rule's expression is not where the test expects it:\n%s", rule)
+	}
+	if err := os.WriteFile(ruleFile, oneLine, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, errOut, code := runDojo(t, l, home, "deploy", workshop.ConsumerRelease); code != 0 {
+		t.Fatalf("dojo deploy consumer: exit %d\n%s%s", code, out, errOut)
+	}
+	out, errOut, code = runDojo(t, l, home, "diff", "step-7")
+	if code != 0 || !strings.Contains(out, "your file against the reference") ||
+		!strings.Contains(out, "PrometheusRule default/consumer: in the cluster, the same as the reference") {
+		t.Errorf("dojo diff step-7 with the expression on one line: exit %d\n%s%s", code, out, errOut)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"k8s.io/client-go/dynamic"
 	"sigs.k8s.io/yaml"
 
 	"github.com/kubedojo/dojo/internal/cluster"
@@ -45,6 +46,9 @@ type Options struct {
 	// Releases reads the cluster's releases; nil or failing, only the files
 	// are compared.
 	Releases func() (Releases, error)
+	// Dynamic reads the live objects the consumer chart makes (the
+	// PrometheusRule of step 7, the HPA of steps 9 and 10).
+	Dynamic func() (dynamic.Interface, error)
 }
 
 // NewCmd builds `dojo diff [STEP]`.
@@ -54,10 +58,13 @@ func NewCmd(f *factory.Factory) *cobra.Command {
 		Use:   "diff [STEP]",
 		Short: "Compare your work on a step with the reference solution",
 		Long: `Compare your workspace files of a step with its reference (a unified diff,
-coloured on a terminal), and, for the steps that install a chart (5, 6 and
-8), the values of your release in the cluster with the reference values,
-field by field, whatever their order, comments or layout. Without a step:
-the first step you have not passed. Nothing is changed.`,
+coloured on a terminal); for the steps that install a chart (5, 6 and 8),
+the values of your release in the cluster with the reference values, field
+by field, whatever their order, comments or layout; and for the steps that
+add a template to the consumer chart (7, 9 and 10), the PrometheusRule or
+HPA in the cluster with the object the reference template makes, ignoring
+server defaults, managed fields and order. Without a step: the first step
+you have not passed. Nothing is changed.`,
 		Example: `  dojo diff step-5
   dojo diff 9`,
 		Args: func(_ *cobra.Command, args []string) error {
@@ -77,6 +84,17 @@ the first step you have not passed. Nothing is changed.`,
 					return nil, err
 				}
 				return helm.New(a, helm.Options{}), nil
+			}
+			opts.Dynamic = func() (dynamic.Interface, error) {
+				a, err := f.Access()
+				if err != nil {
+					return nil, err
+				}
+				rc, err := a.ToRESTConfig()
+				if err != nil {
+					return nil, err
+				}
+				return dynamic.NewForConfig(rc)
 			}
 			return Run(cmd.Context(), opts)
 		},
@@ -136,6 +154,7 @@ func Run(ctx context.Context, opts *Options) error {
 	}
 
 	differences := 0
+	chartFilesDiffer := false
 	for _, f := range s.Solution {
 		ref, err := solve.Render(opts.Embedded, s, f, domain)
 		if err != nil {
@@ -161,6 +180,7 @@ func Run(ctx context.Context, opts *Options) error {
 		}
 		if d != "" {
 			differences++
+			chartFilesDiffer = chartFilesDiffer || c == nil
 			fmt.Fprintf(out, "\n%s: your file against the reference\n", f.Path)
 			printDiff(opts, d)
 		}
@@ -168,6 +188,9 @@ func Run(ctx context.Context, opts *Options) error {
 		if c != nil && rels != nil {
 			differences += releaseDiff(ctx, opts, rels, *c, ref)
 		}
+	}
+	if rels != nil && opts.Dynamic != nil {
+		differences += liveDiff(ctx, opts, rels, s, chartFilesDiffer)
 	}
 	fmt.Fprintln(out)
 	if differences == 0 {
@@ -253,4 +276,67 @@ func releaseDiff(ctx context.Context, opts *Options, rels Releases, c versions.C
 		fmt.Fprintf(out, "  %s: %s, reference %s\n", st.Bold.Render(fd.Path), st.Fail.Render(yours), st.Pass.Render(refv))
 	}
 	return len(diffs)
+}
+
+// liveDiff compares the objects the step's reference templates make for the
+// consumer release with the live ones, and returns how many fields differ
+// (a missing object counts as one).
+func liveDiff(ctx context.Context, opts *Options, rels Releases, s *steps.Step, filesDiffer bool) int {
+	out, st := opts.IO.Out, opts.IO.Styles()
+	cons, err := rels.Last(ctx, workshop.ConsumerRelease, workshop.AppNamespace)
+	if err != nil || cons == nil {
+		if err == nil {
+			err = fmt.Errorf("no release %s: run dojo up", workshop.ConsumerRelease)
+		}
+		opts.IO.Warn(fmt.Sprintf("the live objects are not compared: %v", cluster.FirstLine(err)))
+		return 0
+	}
+	refs, err := solve.ReferenceObjects(opts.Embedded, s, cons.Values)
+	if err != nil {
+		opts.IO.Warn(fmt.Sprintf("the live objects are not compared: %v", err))
+		return 0
+	}
+	if len(refs) == 0 {
+		return 0
+	}
+	dyn, err := opts.Dynamic()
+	if err != nil {
+		opts.IO.Warn(fmt.Sprintf("the live objects are not compared: %v", cluster.FirstLine(err)))
+		return 0
+	}
+	n := 0
+	for _, ref := range refs {
+		ld, err := solve.CompareLive(ctx, dyn, ref)
+		name := fmt.Sprintf("%s %s/%s", ld.Kind, ld.Namespace, ld.Name)
+		switch {
+		case err != nil:
+			opts.IO.Warn(fmt.Sprintf("could not compare the %s: %v", name, cluster.FirstLine(err)))
+		case ld.NoAPI:
+			fmt.Fprintf(out, "\n%s: the cluster does not serve %s objects yet (step 5 installs the Prometheus operator's API)\n", name, ld.Kind)
+			n++
+		case ld.Missing:
+			fmt.Fprintf(out, "\n%s: not in the cluster: %s deploys your chart\n", name, st.Code.Render("dojo deploy "+workshop.ConsumerRelease))
+			n++
+		case len(ld.Diffs) == 0:
+			fmt.Fprintf(out, "\n%s: in the cluster, the same as the reference (server defaults aside)\n", name)
+		default:
+			fmt.Fprintf(out, "\n%s: in the cluster against the reference\n", name)
+			for _, fd := range ld.Diffs {
+				yours, refv := fd.Yours, fd.Reference
+				if yours == "" {
+					yours = "unset"
+				}
+				if refv == "" {
+					refv = "unset"
+				}
+				fmt.Fprintf(out, "  spec.%s: %s, reference %s\n", st.Bold.Render(fd.Path), st.Fail.Render(yours), st.Pass.Render(refv))
+			}
+			n += len(ld.Diffs)
+			if !filesDiffer {
+				fmt.Fprintf(out, "  Your files match the reference, so the cluster runs another version of your chart: %s deploys the one in your workspace.\n",
+					st.Code.Render("dojo deploy "+workshop.ConsumerRelease))
+			}
+		}
+	}
+	return n
 }

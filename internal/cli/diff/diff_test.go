@@ -9,7 +9,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kubedojo/dojo/internal/solve"
+	"github.com/kubedojo/dojo/internal/steps"
 	goldenfile "github.com/kubedojo/dojo/internal/testutil/golden"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/dynamic"
+	dynamicfake "k8s.io/client-go/dynamic/fake"
 
 	"sigs.k8s.io/yaml"
 
@@ -108,4 +114,50 @@ func TestStepsWithoutReference(t *testing.T) {
 	if err := Run(context.Background(), o); cmdutil.ExitCode(err) != cmdutil.ExitUsage || !strings.Contains(err.Error(), "step-5") {
 		t.Fatalf("step-2: %v", err)
 	}
+}
+
+func TestDiffComparesTheLiveHPA(t *testing.T) {
+	refs, err := solve.ReferenceObjects(embedded.FS(), mustStep(t, "step-10"), nil)
+	if err != nil || len(refs) != 1 {
+		t.Fatal(refs, err)
+	}
+	live := refs[0].DeepCopy()
+	_ = unstructured.SetNestedField(live.Object, int64(10), "spec", "maxReplicas")
+	ref, err := fs.ReadFile(embedded.FS(), "solutions/step-10/charts/consumer/templates/horizontalpodautoscaler.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws := t.TempDir()
+	dst := filepath.Join(ws, "charts/consumer/templates/horizontalpodautoscaler.yaml")
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dst, ref, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, st := factorytest.New(t, factorytest.Options{Workspace: ws})
+	rels := standInReleases{"producer": {"domain": "vcap.me"}, "consumer": {}}
+	o := &Options{Step: "step-10", IO: f.IO, Catalog: f.Catalog, State: f.State, Workspace: f.Workspace, Embedded: f.Embedded, Now: f.Now,
+		Releases: func() (Releases, error) { return rels, nil },
+		Dynamic: func() (dynamic.Interface, error) {
+			return dynamicfake.NewSimpleDynamicClient(runtime.NewScheme(), live), nil
+		}}
+	if err := Run(context.Background(), o); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "live-hpa-maxreplicas-10", st.Out.String())
+}
+
+func mustStep(t *testing.T, id string) *steps.Step {
+	t.Helper()
+	f, _ := factorytest.New(t, factorytest.Options{Workspace: t.TempDir()})
+	cat, err := f.Catalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := cat.Get(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
