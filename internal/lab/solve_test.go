@@ -63,6 +63,13 @@ func TestSolveOnLab(t *testing.T) {
 	home := t.TempDir()
 	repo := "--chart-repo=" + l.ChartRepoURL()
 
+	// Before step 5 the cluster has no PrometheusRule API: dojo diff says
+	// so instead of asking for a deploy that could not create the rule.
+	if out, errOut, code := runDojo(t, l, home, "diff", "step-7"); code != 0 ||
+		!strings.Contains(out, "PrometheusRule default/consumer: the cluster does not serve PrometheusRule objects yet") {
+		t.Errorf("dojo diff step-7 before step 5: exit %d\n%s%s", code, out, errOut)
+	}
+
 	// The learner's own attempt at step 5.
 	mine := []byte("# my attempt at step 5\nprometheus:\n  prometheusSpec:\n    scrapeInterval: 30s\n")
 	valuesFile := filepath.Join(l.Workspace(), "values", "prometheus.yaml")

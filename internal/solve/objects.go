@@ -119,9 +119,9 @@ func CompareLive(ctx context.Context, dyn dynamic.Interface, ref *unstructured.U
 	switch {
 	case apierrors.IsNotFound(err):
 		ld.Missing = true
-		// A missing resource type answers 404 too, with no object details.
-		var st apierrors.APIStatus
-		if errors.As(err, &st) && st.Status().Details != nil && st.Status().Details.Name == "" {
+		// A resource type the server does not serve answers 404 too; a list
+		// tells the two apart.
+		if _, lerr := ri.List(ctx, metav1.ListOptions{Limit: 1}); apierrors.IsNotFound(lerr) {
 			ld.NoAPI = true
 		}
 		return ld, nil

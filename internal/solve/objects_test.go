@@ -7,6 +7,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	dynamicfake "k8s.io/client-go/dynamic/fake"
 
 	"github.com/kubedojo/dojo/embedded"
@@ -79,9 +80,10 @@ func TestCompareLiveFindsTheChangedField(t *testing.T) {
 		t.Fatal(refs, err)
 	}
 	ref := refs[0]
-	dyn := dynamicfake.NewSimpleDynamicClient(runtime.NewScheme())
+	lists := map[schema.GroupVersionResource]string{liveKinds[ref.GroupVersionKind().GroupKind()]: "HorizontalPodAutoscalerList"}
+	dyn := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(), lists)
 	ld, err := CompareLive(context.Background(), dyn, ref)
-	if err != nil || !ld.Missing {
+	if err != nil || !ld.Missing || ld.NoAPI {
 		t.Fatalf("no live HPA: %+v %v", ld, err)
 	}
 	live := ref.DeepCopy()
