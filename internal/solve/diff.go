@@ -120,6 +120,12 @@ func ValuesDiff(yours, reference map[string]any) []FieldDiff {
 	a, b := map[string]any{}, map[string]any{}
 	flatten("", normalize(yours), a)
 	flatten("", normalize(reference), b)
+	return compareFlat(a, b)
+}
+
+// compareFlat lists the paths whose leaves differ between two flattened
+// trees, sorted.
+func compareFlat(a, b map[string]any) []FieldDiff {
 	keys := map[string]bool{}
 	for k := range a {
 		keys[k] = true

@@ -9,7 +9,6 @@ import (
 	"io"
 	"io/fs"
 	"path"
-	"reflect"
 	"sort"
 	"strings"
 
@@ -158,31 +157,7 @@ func SpecDiff(yours, reference map[string]any) []FieldDiff {
 	pp := parser.NewParser(parser.Options{})
 	flattenObject("", canonical(pp, normalize(yours)), a)
 	flattenObject("", canonical(pp, normalize(reference)), b)
-	keys := map[string]bool{}
-	for k := range a {
-		keys[k] = true
-	}
-	for k := range b {
-		keys[k] = true
-	}
-	var out []FieldDiff
-	for k := range keys {
-		av, aok := a[k]
-		bv, bok := b[k]
-		if aok && bok && reflect.DeepEqual(av, bv) {
-			continue
-		}
-		d := FieldDiff{Path: k}
-		if aok {
-			d.Yours = show(av)
-		}
-		if bok {
-			d.Reference = show(bv)
-		}
-		out = append(out, d)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
-	return out
+	return compareFlat(a, b)
 }
 
 // canonical rewrites PromQL expressions in their parsed form and sorts lists

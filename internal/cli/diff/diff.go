@@ -245,7 +245,7 @@ func upstreamOf(f steps.SolutionFile) *versions.Chart {
 // releaseDiff prints how the release's values differ from the reference's,
 // field by field, and returns how many differ.
 func releaseDiff(ctx context.Context, opts *Options, rels Releases, c versions.Chart, ref []byte) int {
-	out, st := opts.IO.Out, opts.IO.Styles()
+	out := opts.IO.Out
 	d, err := rels.Last(ctx, c.Release, c.Namespace)
 	switch {
 	case err != nil:
@@ -265,16 +265,7 @@ func releaseDiff(ctx context.Context, opts *Options, rels Releases, c versions.C
 		return 0
 	}
 	fmt.Fprintf(out, "release %s: its values in the cluster (revision %d) against the reference\n", c.Release, d.Revision)
-	for _, fd := range diffs {
-		yours, refv := fd.Yours, fd.Reference
-		if yours == "" {
-			yours = "unset"
-		}
-		if refv == "" {
-			refv = "unset"
-		}
-		fmt.Fprintf(out, "  %s: %s, reference %s\n", st.Bold.Render(fd.Path), st.Fail.Render(yours), st.Pass.Render(refv))
-	}
+	printFields(opts, "", diffs)
 	return len(diffs)
 }
 
@@ -321,16 +312,7 @@ func liveDiff(ctx context.Context, opts *Options, rels Releases, s *steps.Step, 
 			fmt.Fprintf(out, "\n%s: in the cluster, the same as the reference (server defaults aside)\n", name)
 		default:
 			fmt.Fprintf(out, "\n%s: in the cluster against the reference\n", name)
-			for _, fd := range ld.Diffs {
-				yours, refv := fd.Yours, fd.Reference
-				if yours == "" {
-					yours = "unset"
-				}
-				if refv == "" {
-					refv = "unset"
-				}
-				fmt.Fprintf(out, "  spec.%s: %s, reference %s\n", st.Bold.Render(fd.Path), st.Fail.Render(yours), st.Pass.Render(refv))
-			}
+			printFields(opts, "spec.", ld.Diffs)
 			n += len(ld.Diffs)
 			if !filesDiffer {
 				fmt.Fprintf(out, "  Your files match the reference, so the cluster runs another version of your chart: %s deploys the one in your workspace.\n",
@@ -339,4 +321,20 @@ func liveDiff(ctx context.Context, opts *Options, rels Releases, s *steps.Step, 
 		}
 	}
 	return n
+}
+
+// printFields prints one line per differing field: yours, then the
+// reference's ("unset" when absent).
+func printFields(opts *Options, prefix string, diffs []solve.FieldDiff) {
+	st := opts.IO.Styles()
+	for _, fd := range diffs {
+		yours, refv := fd.Yours, fd.Reference
+		if yours == "" {
+			yours = "unset"
+		}
+		if refv == "" {
+			refv = "unset"
+		}
+		fmt.Fprintf(opts.IO.Out, "  %s: %s, reference %s\n", st.Bold.Render(prefix+fd.Path), st.Fail.Render(yours), st.Pass.Render(refv))
+	}
 }
