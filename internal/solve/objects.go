@@ -25,11 +25,16 @@ import (
 	"github.com/kubedojo/dojo/internal/workshop"
 )
 
-// Kinds whose live objects dojo diff compares with the reference, and where
-// the API serves them.
-var liveKinds = map[schema.GroupKind]schema.GroupVersionResource{
-	{Group: "monitoring.coreos.com", Kind: "PrometheusRule"}: {Group: "monitoring.coreos.com", Version: "v1", Resource: "prometheusrules"},
-	{Group: "autoscaling", Kind: "HorizontalPodAutoscaler"}:  {Group: "autoscaling", Version: "v2", Resource: "horizontalpodautoscalers"},
+// liveResource is where the API serves a kind whose live objects dojo diff
+// compares with the reference.
+func liveResource(gk schema.GroupKind) (schema.GroupVersionResource, bool) {
+	switch gk {
+	case schema.GroupKind{Group: "monitoring.coreos.com", Kind: "PrometheusRule"}:
+		return schema.GroupVersionResource{Group: "monitoring.coreos.com", Version: "v1", Resource: "prometheusrules"}, true
+	case schema.GroupKind{Group: "autoscaling", Kind: "HorizontalPodAutoscaler"}:
+		return schema.GroupVersionResource{Group: "autoscaling", Version: "v2", Resource: "horizontalpodautoscalers"}, true
+	}
+	return schema.GroupVersionResource{}, false
 }
 
 // ReferenceObjects renders the objects a step's reference templates make
@@ -109,7 +114,7 @@ type LiveDiff struct {
 func CompareLive(ctx context.Context, dyn dynamic.Interface, ref *unstructured.Unstructured) (LiveDiff, error) {
 	gvk := ref.GroupVersionKind()
 	ld := LiveDiff{Kind: gvk.Kind, Namespace: ref.GetNamespace(), Name: ref.GetName()}
-	gvr, ok := liveKinds[gvk.GroupKind()]
+	gvr, ok := liveResource(gvk.GroupKind())
 	if !ok {
 		return ld, fmt.Errorf("dojo diff does not compare live %s objects", gvk.Kind)
 	}

@@ -80,7 +80,8 @@ func TestCompareLiveFindsTheChangedField(t *testing.T) {
 		t.Fatal(refs, err)
 	}
 	ref := refs[0]
-	lists := map[schema.GroupVersionResource]string{liveKinds[ref.GroupVersionKind().GroupKind()]: "HorizontalPodAutoscalerList"}
+	gvr, _ := liveResource(ref.GroupVersionKind().GroupKind())
+	lists := map[schema.GroupVersionResource]string{gvr: "HorizontalPodAutoscalerList"}
 	dyn := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(), lists)
 	ld, err := CompareLive(context.Background(), dyn, ref)
 	if err != nil || !ld.Missing || ld.NoAPI {
