@@ -17,6 +17,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/discovery/cached/memory"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/restmapper"
@@ -42,6 +43,7 @@ type Access struct {
 	mapper    meta.RESTMapper
 	clientMu  sync.Mutex
 	clientset kubernetes.Interface
+	dynamic   dynamic.Interface
 }
 
 var _ genericclioptions.RESTClientGetter = (*Access)(nil)
@@ -201,6 +203,26 @@ func (a *Access) Clientset() (kubernetes.Interface, error) {
 	}
 	a.clientset = cs
 	return cs, nil
+}
+
+// Dynamic returns a dynamic client for this context (custom resources and
+// objects read by their GroupVersionResource).
+func (a *Access) Dynamic() (dynamic.Interface, error) {
+	a.clientMu.Lock()
+	defer a.clientMu.Unlock()
+	if a.dynamic != nil {
+		return a.dynamic, nil
+	}
+	cfg, err := a.ToRESTConfig()
+	if err != nil {
+		return nil, err
+	}
+	d, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	a.dynamic = d
+	return d, nil
 }
 
 // Server is the API server URL of the pinned context.

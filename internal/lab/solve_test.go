@@ -243,12 +243,7 @@ func TestSolveOnLab(t *testing.T) {
 	// server's canonical quantity hides the spelling.
 	hpa = bytes.Replace(hpa, []byte("maxReplicas: 20"), []byte("maxReplicas: 10"), 1)
 	hpa = bytes.Replace(hpa, []byte(`averageValue: "20"`), []byte(`averageValue: 20000m`), 1)
-	if err := os.WriteFile(hpaFile, hpa, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if out, errOut, code := runDojo(t, l, home, "deploy", workshop.ConsumerRelease); code != 0 {
-		t.Fatalf("dojo deploy consumer: exit %d\n%s%s", code, out, errOut)
-	}
+	deployConsumerFile(t, l, home, hpaFile, hpa)
 	out, errOut, code = runDojo(t, l, home, "diff", "step-10")
 	if code != 0 || !strings.Contains(out, "HorizontalPodAutoscaler default/consumer: in the cluster against the reference\n  spec.maxReplicas: 10, reference 20\n") ||
 		strings.Count(out, ", reference ") != 1 {
@@ -265,15 +260,22 @@ func TestSolveOnLab(t *testing.T) {
 	if bytes.Equal(oneLine, rule) {
 		t.Fatalf("the rule's expression is not where the test expects it:\n%s", rule)
 	}
-	if err := os.WriteFile(ruleFile, oneLine, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if out, errOut, code := runDojo(t, l, home, "deploy", workshop.ConsumerRelease); code != 0 {
-		t.Fatalf("dojo deploy consumer: exit %d\n%s%s", code, out, errOut)
-	}
+	deployConsumerFile(t, l, home, ruleFile, oneLine)
 	out, errOut, code = runDojo(t, l, home, "diff", "step-7")
 	if code != 0 || !strings.Contains(out, "your file against the reference") ||
 		!strings.Contains(out, "PrometheusRule default/consumer: in the cluster, the same as the reference") {
 		t.Errorf("dojo diff step-7 with the expression on one line: exit %d\n%s%s", code, out, errOut)
+	}
+}
+
+// deployConsumerFile writes a file of the learner's consumer chart and
+// deploys the chart, as a learner would after an edit.
+func deployConsumerFile(t *testing.T, l *lab.Lab, home, file string, data []byte) {
+	t.Helper()
+	if err := os.WriteFile(file, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, errOut, code := runDojo(t, l, home, "deploy", workshop.ConsumerRelease); code != 0 {
+		t.Fatalf("dojo deploy consumer: exit %d\n%s%s", code, out, errOut)
 	}
 }

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/kubedojo/dojo/internal/check"
@@ -133,7 +132,7 @@ func world(f *factory.Factory, opts *Options) *probe.World {
 		w.AccessErr = err
 		return w
 	}
-	dyn, err := dynamic.NewForConfig(cfg)
+	dyn, err := access.Dynamic()
 	if err != nil {
 		w.AccessErr = err
 		return w

@@ -90,11 +90,7 @@ you have not passed. Nothing is changed.`,
 				if err != nil {
 					return nil, err
 				}
-				rc, err := a.ToRESTConfig()
-				if err != nil {
-					return nil, err
-				}
-				return dynamic.NewForConfig(rc)
+				return a.Dynamic()
 			}
 			return Run(cmd.Context(), opts)
 		},

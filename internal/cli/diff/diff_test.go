@@ -150,8 +150,7 @@ func TestDiffComparesTheLiveHPA(t *testing.T) {
 
 func mustStep(t *testing.T, id string) *steps.Step {
 	t.Helper()
-	f, _ := factorytest.New(t, factorytest.Options{Workspace: t.TempDir()})
-	cat, err := f.Catalog()
+	cat, err := steps.Load(embedded.FS())
 	if err != nil {
 		t.Fatal(err)
 	}
