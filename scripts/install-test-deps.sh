@@ -14,6 +14,7 @@ prometheus        prometheus
 prometheus-redis-exporter prometheus-redis-exporter
 ip                iproute2
 unshare           util-linux
+qemu-aarch64-static qemu-user-static
 '
 
 missing=()
