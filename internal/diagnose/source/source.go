@@ -26,6 +26,8 @@ const (
 	ControllerFile = "pkg/controller/podautoscaler/horizontal.go"
 	ObjectFunc     = "GetObjectPerPodMetricReplicas"
 	ExternalFunc   = "GetExternalPerPodMetricReplicas"
+	// Statement is the division, as every release in the table writes it.
+	Statement = "usage = int64(math.Ceil(float64(usage) / float64(statusReplicas)))"
 	// First is the oldest release in the table.
 	First = "v1.30.0"
 	// Issue is the upstream report of the division by zero replicas.
