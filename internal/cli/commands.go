@@ -7,6 +7,7 @@ import (
 	checkcmd "github.com/kubedojo/dojo/internal/cli/check"
 	"github.com/kubedojo/dojo/internal/cli/completion"
 	deploycmd "github.com/kubedojo/dojo/internal/cli/deploy"
+	diagnosecmd "github.com/kubedojo/dojo/internal/cli/diagnose"
 	diffcmd "github.com/kubedojo/dojo/internal/cli/diff"
 	"github.com/kubedojo/dojo/internal/cli/doctor"
 	"github.com/kubedojo/dojo/internal/cli/hint"
@@ -36,6 +37,7 @@ func commands() []func(*factory.Factory) *cobra.Command {
 		solvecmd.NewCmd,
 		diffcmd.NewCmd,
 		checkcmd.NewCmd,
+		diagnosecmd.NewCmd,
 		status.NewCmd,
 		initcmd.NewCmd,
 		versioncmd.NewCmd,
