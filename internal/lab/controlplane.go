@@ -175,7 +175,9 @@ current-context: %[4]s
 func (l *Lab) registerNode(ctx context.Context) error {
 	node := &corev1.Node{
 		ObjectMeta: metav1.ObjectMeta{Name: NodeName, Labels: map[string]string{
-			"kubernetes.io/hostname": NodeName, "kubernetes.io/os": "linux",
+			// The labels a kind node's kubelet sets (dojo diagnose reads the arch).
+			"kubernetes.io/hostname": NodeName, "kubernetes.io/os": "linux", "kubernetes.io/arch": runtime.GOARCH,
+			"beta.kubernetes.io/os": "linux", "beta.kubernetes.io/arch": runtime.GOARCH,
 			"ingress-ready": "true", "dojo.kubedojo.dev/lab": "process-kubelet",
 		}},
 	}

@@ -220,4 +220,7 @@ func TestPipeline(t *testing.T) {
 			return nil
 		})
 	})
+
+	// dojo diagnose on the real controller's status (diagnose_test.go).
+	diagnoseOnLab(t, l, rdb)
 }
