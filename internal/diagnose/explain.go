@@ -452,7 +452,7 @@ func notes(f Facts, r Report) []Finding {
 		case m.Refused || m.Anomaly != "":
 		case !m.Divides && m.Path != "" && (m.Type == string(autoscalingv2.ObjectMetricSourceType) || m.Type == string(autoscalingv2.ExternalMetricSourceType)):
 			out = append(out, Finding{ID: "value-target", Severity: Note,
-				Title: fmt.Sprintf("the %s metric %s has a Value target: it is never divided by replicas", m.Type, m.Name),
+				Title:   fmt.Sprintf("the %s metric %s has a Value target: it is never divided by replicas", m.Type, m.Name),
 				Explain: []string{fmt.Sprintf("The controller compares the whole metric with the value (%s), so its status shows the metric itself, even at zero replicas.", m.Path)}})
 		case m.Divides && m.Current == "":
 			out = append(out, Finding{ID: "not-synced", Severity: Note,
