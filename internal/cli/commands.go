@@ -12,6 +12,7 @@ import (
 	"github.com/kubedojo/dojo/internal/cli/doctor"
 	"github.com/kubedojo/dojo/internal/cli/hint"
 	"github.com/kubedojo/dojo/internal/cli/initcmd"
+	loadcmd "github.com/kubedojo/dojo/internal/cli/load"
 	"github.com/kubedojo/dojo/internal/cli/solution"
 	solvecmd "github.com/kubedojo/dojo/internal/cli/solve"
 	"github.com/kubedojo/dojo/internal/cli/status"
@@ -38,6 +39,7 @@ func commands() []func(*factory.Factory) *cobra.Command {
 		diffcmd.NewCmd,
 		checkcmd.NewCmd,
 		diagnosecmd.NewCmd,
+		loadcmd.NewCmd,
 		status.NewCmd,
 		initcmd.NewCmd,
 		versioncmd.NewCmd,
