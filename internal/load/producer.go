@@ -39,7 +39,9 @@ func Connect(ctx context.Context, cs kubernetes.Interface, ns, svc string, port 
 	p := &Producer{cs: cs, ns: ns, svc: svc, port: port, addr: addr,
 		proxyPath: fmt.Sprintf("/api/v1/namespaces/%s/services/http:%s:%d/proxy", ns, svc, port),
 		http: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
-			DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) { return d.DialContext(ctx, network, addr) },
+			DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+				return d.DialContext(ctx, network, addr)
+			},
 		}}}
 	host, err := ingressHost(ctx, cs, ns, svc)
 	switch {
