@@ -223,4 +223,7 @@ func TestPipeline(t *testing.T) {
 
 	// dojo diagnose on the real controller's status (diagnose_test.go).
 	diagnoseOnLab(t, l, rdb)
+	// dojo load (load_test.go), from the state diagnoseOnLab leaves: the
+	// consumer at 0 replicas, held there by the refused target.
+	loadOnLab(t, l, rdb)
 }
