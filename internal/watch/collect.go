@@ -82,7 +82,9 @@ func Watch(ctx context.Context, src Sources, clock Clock, sample func(Sample), e
 	}
 
 	byName := func(name string) informers.SharedInformerOption {
-		return informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.FieldSelector = fields.OneTermEqualSelector("metadata.name", name).String() })
+		return informers.WithTweakListOptions(func(o *metav1.ListOptions) {
+			o.FieldSelector = fields.OneTermEqualSelector("metadata.name", name).String()
+		})
 	}
 	hpaF := informers.NewSharedInformerFactoryWithOptions(src.Kube, 0, informers.WithNamespace(src.Namespace), byName(src.HPA))
 	depF := informers.NewSharedInformerFactoryWithOptions(src.Kube, 0, informers.WithNamespace(src.Namespace), byName(src.Deployment))
