@@ -13,6 +13,7 @@ import (
 	"github.com/kubedojo/dojo/internal/cli/hint"
 	"github.com/kubedojo/dojo/internal/cli/initcmd"
 	loadcmd "github.com/kubedojo/dojo/internal/cli/load"
+	plotcmd "github.com/kubedojo/dojo/internal/cli/plot"
 	"github.com/kubedojo/dojo/internal/cli/solution"
 	solvecmd "github.com/kubedojo/dojo/internal/cli/solve"
 	"github.com/kubedojo/dojo/internal/cli/status"
@@ -21,6 +22,7 @@ import (
 	"github.com/kubedojo/dojo/internal/cli/teardown"
 	"github.com/kubedojo/dojo/internal/cli/up"
 	versioncmd "github.com/kubedojo/dojo/internal/cli/version"
+	watchcmd "github.com/kubedojo/dojo/internal/cli/watch"
 	"github.com/kubedojo/dojo/internal/factory"
 )
 
@@ -40,6 +42,8 @@ func commands() []func(*factory.Factory) *cobra.Command {
 		checkcmd.NewCmd,
 		diagnosecmd.NewCmd,
 		loadcmd.NewCmd,
+		watchcmd.NewCmd,
+		plotcmd.NewCmd,
 		status.NewCmd,
 		initcmd.NewCmd,
 		versioncmd.NewCmd,

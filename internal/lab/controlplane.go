@@ -113,7 +113,7 @@ func (l *Lab) startControlPlane(ctx context.Context) error {
 	}
 
 	// kube-controller-manager
-	cm, err := startProcess(logs, "kube-controller-manager", l.bins.controllerManager, []string{
+	l.cmArgs = []string{
 		"--kubeconfig=" + l.kubeconfig,
 		"--authentication-kubeconfig=" + l.kubeconfig, "--authorization-kubeconfig=" + l.kubeconfig,
 		"--bind-address=" + cmIP, "--secure-port=10257",
@@ -125,7 +125,8 @@ func (l *Lab) startControlPlane(ctx context.Context) error {
 		"--feature-gates=HPAScaleToZero=true",
 		"--service-cluster-ip-range=10.96.0.0/16",
 		"--profiling=false", "--v=1",
-	}, l.env(), l.dir)
+	}
+	cm, err := startProcess(logs, "kube-controller-manager", l.bins.controllerManager, l.cmArgs, l.env(), l.dir)
 	if err != nil {
 		return err
 	}
@@ -202,6 +203,30 @@ func (l *Lab) registerNode(ctx context.Context) error {
 		_, err := l.client.CoreV1().ServiceAccounts("default").Get(ctx, "default", metav1.GetOptions{})
 		return err
 	})
+}
+
+// mirrorControllerManager makes the Pod a kind cluster shows for its
+// kube-controller-manager (kubeadm's static pod, labelled
+// component=kube-controller-manager, on the node, with the flags in its
+// command), describing the lab's process: dojo diagnose and dojo watch read
+// the HPA's sync period and stabilization window there. A stand-in: its
+// image is one the process kubelet does not know, so nothing runs it and it
+// stays Pending.
+func (l *Lab) mirrorControllerManager(ctx context.Context) error {
+	pod := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "kube-system", Name: "kube-controller-manager-" + NodeName,
+			Labels:      map[string]string{"component": "kube-controller-manager", "tier": "control-plane", "dojo.kubedojo.dev/lab": "stand-in"},
+			Annotations: map[string]string{"dojo.kubedojo.dev/stand-in": "describes the lab's kube-controller-manager process; nothing runs this pod"}},
+		Spec: corev1.PodSpec{NodeName: NodeName, Containers: []corev1.Container{{
+			Name: "kube-controller-manager", Image: "registry.k8s.io/kube-controller-manager:v1.37.2",
+			Command: append([]string{"kube-controller-manager"}, l.cmArgs...),
+		}}},
+	}
+	_, err := l.client.CoreV1().Pods("kube-system").Create(ctx, pod, metav1.CreateOptions{})
+	if apierrors.IsAlreadyExists(err) {
+		return nil
+	}
+	return err
 }
 
 func httpOK(c *http.Client, url string) func(context.Context) error {

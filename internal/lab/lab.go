@@ -64,8 +64,10 @@ const (
 type Lab struct {
 	opts Options
 	dir  string
-	bins binaries
-	pki  *pki
+	// cmArgs are kube-controller-manager's flags.
+	cmArgs []string
+	bins   binaries
+	pki    *pki
 
 	procs procSet
 
@@ -158,6 +160,7 @@ func (l *Lab) up(ctx context.Context) error {
 	}{
 		{"control plane", l.startControlPlane},
 		{"node and namespaces", l.registerNode},
+		{"controller-manager's pod (stand-in)", l.mirrorControllerManager},
 		{"CRDs", l.installCRDs},
 		{"process kubelet", l.startKubelet},
 		{"operator stand-in", l.startOperator},

@@ -226,4 +226,6 @@ func TestPipeline(t *testing.T) {
 	// dojo load (load_test.go), from the state diagnoseOnLab leaves: the
 	// consumer at 0 replicas, held there by the refused target.
 	loadOnLab(t, l, rdb)
+	// dojo watch and dojo plot around a burst (watch_test.go).
+	watchOnLab(t, l, rdb)
 }

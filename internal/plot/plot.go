@@ -111,9 +111,10 @@ func Write(rec *watch.Recording, out string) error {
 	// The events: a thin vertical line on both panels, a short label on the
 	// replicas panel.
 	var labels plotter.XYLabels
-	for i, e := range rec.Events {
+	i := 0
+	for _, e := range rec.Events {
 		x := e.Time.Sub(t0).Seconds()
-		if x < 0 || x > items.X.Max {
+		if x < 0 || x > items.X.Max || !watch.Notable(e) {
 			continue
 		}
 		for _, p := range []*plot.Plot{items, reps} {
@@ -126,6 +127,7 @@ func Write(rec *watch.Recording, out string) error {
 		}
 		labels.XYs = append(labels.XYs, plotter.XY{X: x, Y: reps.Y.Max * (0.95 - 0.08*float64(i%4))})
 		labels.Labels = append(labels.Labels, short(e))
+		i++
 	}
 	if len(labels.Labels) > 0 {
 		lb, err := plotter.NewLabels(labels)

@@ -28,8 +28,8 @@ func recording() *watch.Recording {
 		r.Samples = append(r.Samples, watch.Sample{Time: t0.Add(time.Duration(i) * time.Second), Queue: &q, Metric: &q, Desired: d, Ready: max(d-1, 0)})
 	}
 	r.Events = []watch.Event{
-		{Time: t0.Add(8 * time.Second), Kind: "scale", Text: "SuccessfulRescale: New size: 4; reason: above target"},
-		{Time: t0.Add(60 * time.Second), Kind: "scale", Text: "SuccessfulRescale: New size: 0; reason: All metrics below target"},
+		{Time: t0.Add(8 * time.Second), Kind: "scale", Text: "New size: 4; was 0 (the HPA's status)"},
+		{Time: t0.Add(60 * time.Second), Kind: "scale", Text: "New size: 0; was 8 (the HPA's status)"},
 		{Time: t0.Add(61 * time.Second), Kind: "condition", Text: "ScaledToZero True ScaledToZero: the HPA controller scaled the workload to zero"},
 	}
 	return r

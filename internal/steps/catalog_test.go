@@ -192,6 +192,21 @@ func TestStepsPointToTheDojoCommands(t *testing.T) {
 	}
 }
 
+// TestStepsSuggestWatchAndLoad: where autoscaling is to be seen (steps 9
+// and 10), the text offers dojo watch and dojo load.
+func TestStepsSuggestWatchAndLoad(t *testing.T) {
+	for _, s := range loadCatalog(t).Steps() {
+		if s.Number != 9 && s.Number != 10 {
+			continue
+		}
+		for _, cmd := range []string{"dojo watch", "dojo load burst"} {
+			if !strings.Contains(s.Body, cmd) {
+				t.Errorf("%s does not suggest %q", s.ID, cmd)
+			}
+		}
+	}
+}
+
 func TestSolutionFilesExist(t *testing.T) {
 	fsys := embedded.FS()
 	named := map[string]bool{}

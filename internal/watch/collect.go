@@ -110,6 +110,12 @@ func Watch(ctx context.Context, src Sources, clock Clock, sample func(Sample), e
 			mu.Lock()
 			hpa = h
 			mu.Unlock()
+			// Rescales from the status, not only from Events: the event
+			// recorder lets an object's first 25 events through, then one
+			// per five minutes, so a busy workshop HPA soon has none.
+			if prev != nil && prev.Status.DesiredReplicas != h.Status.DesiredReplicas {
+				push(Event{Time: clock.Now(), Kind: "scale", Text: fmt.Sprintf("New size: %d; was %d (the HPA's status)", h.Status.DesiredReplicas, prev.Status.DesiredReplicas)})
+			}
 			for _, e := range conditionChanges(prev, h, clock.Now()) {
 				push(e)
 			}
@@ -143,11 +149,7 @@ func Watch(ctx context.Context, src Sources, clock Clock, sample func(Sample), e
 		if at.Before(started.Add(-2 * time.Second)) {
 			return // from before the watch
 		}
-		kind := "event"
-		if e.Reason == "SuccessfulRescale" {
-			kind = "scale"
-		}
-		push(Event{Time: at, Kind: kind, Text: e.Reason + ": " + e.Message})
+		push(Event{Time: at, Kind: "event", Text: e.Reason + ": " + e.Message})
 	}
 	_, _ = evF.Core().V1().Events().Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    onEvent,
@@ -182,6 +184,9 @@ func Watch(ctx context.Context, src Sources, clock Clock, sample func(Sample), e
 				s.Queue = first(src.Prometheus.Query(qctx, src.Queries.Queue))
 				s.Metric = first(src.Prometheus.Query(qctx, src.Queries.Metric))
 				qcancel()
+			}
+			if ctx.Err() != nil {
+				return nil // the end came during the round: no half sample
 			}
 			sample(s)
 		}

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 )
 
@@ -35,8 +36,9 @@ type Sample struct {
 // or a condition that changed.
 type Event struct {
 	Time time.Time `json:"t"`
-	// Kind: "scale" (SuccessfulRescale), "condition", "event" (another
-	// Kubernetes event).
+	// Kind: "scale" (the HPA's desiredReplicas changed), "condition" (a
+	// condition's status or reason changed), "event" (a Kubernetes event
+	// of the HPA, in the controller's words).
 	Kind string `json:"kind"`
 	Text string `json:"text"`
 }
@@ -141,4 +143,33 @@ func Read(r io.Reader, name string) (*Recording, error) {
 		return nil, fmt.Errorf("%s is not a dojo watch recording (no header line): record one with dojo watch --record %s", name, name)
 	}
 	return rec, nil
+}
+
+// Notable says whether an event is one a learner watches for: a rescale,
+// a limit, a hold, scaling to zero, a failure. The AbleToScale flips
+// between ReadyForNewScale and SucceededRescale that follow every rescale,
+// and the controller's SuccessfulRescale events (a "scale" event says the
+// same), are recorded but not shown.
+func Notable(e Event) bool {
+	switch e.Kind {
+	case "scale":
+		return true
+	case "event":
+		// The controller's SuccessfulRescale repeats a "scale" event.
+		return !strings.HasPrefix(e.Text, "SuccessfulRescale:")
+	}
+	f := strings.Fields(e.Text)
+	if len(f) < 3 {
+		return true
+	}
+	typ, status, reason := f[0], f[1], strings.TrimSuffix(f[2], ":")
+	switch {
+	case status == "False" && typ != "ScalingLimited" && typ != "ScaledToZero":
+		return true
+	case typ == "ScalingLimited" || typ == "ScaledToZero":
+		return status == "True"
+	case reason == "ScaleDownStabilized":
+		return true
+	}
+	return false
 }

@@ -77,7 +77,9 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case SampleMsg:
 		m.Hist.AddSample(Sample(msg))
 	case EventMsg:
-		m.Hist.AddEvent(Event(msg))
+		if Notable(Event(msg)) {
+			m.Hist.AddEvent(Event(msg))
+		}
 	case DoneMsg:
 		m.Err = msg.Err
 		return m, tea.Quit

@@ -52,11 +52,11 @@ func story(n int) ([]watch.Sample, []watch.Event) {
 		out = append(out, watch.Sample{Time: t0.Add(time.Duration(i) * time.Second), Queue: f(q), Metric: f(q), HPAMetric: fmt.Sprintf("%.0f", q/max(float64(desired), 1)), Desired: desired, Replicas: desired, Ready: ready})
 	}
 	ev := []watch.Event{
-		{Time: t0.Add(7 * time.Second), Kind: "scale", Text: "SuccessfulRescale: New size: 4; reason: Service metric redis_items_in_queue above target"},
-		{Time: t0.Add(15 * time.Second), Kind: "scale", Text: "SuccessfulRescale: New size: 8; reason: Service metric redis_items_in_queue above target"},
+		{Time: t0.Add(7 * time.Second), Kind: "scale", Text: "New size: 4; was 0 (the HPA's status)"},
+		{Time: t0.Add(15 * time.Second), Kind: "scale", Text: "New size: 8; was 4 (the HPA's status)"},
 		{Time: t0.Add(16 * time.Second), Kind: "condition", Text: "ScalingLimited True ScaleUpLimit: the desired replica count is increasing faster than the maximum scale rate"},
 		{Time: t0.Add(50 * time.Second), Kind: "condition", Text: "AbleToScale True ScaleDownStabilized: recent recommendations were higher than current one, applying the highest recent recommendation"},
-		{Time: t0.Add(60 * time.Second), Kind: "scale", Text: "SuccessfulRescale: New size: 0; reason: All metrics below target"},
+		{Time: t0.Add(60 * time.Second), Kind: "scale", Text: "New size: 0; was 2 (the HPA's status)"},
 	}
 	return out, ev
 }
@@ -216,5 +216,27 @@ func TestRecordingSurvivesACutLine(t *testing.T) {
 	}
 	if _, err := watch.Read(strings.NewReader(""), "empty.jsonl"); err == nil || !strings.Contains(err.Error(), "not a dojo watch recording") {
 		t.Errorf("err %v", err)
+	}
+}
+
+func TestNotable(t *testing.T) {
+	for text, want := range map[string]bool{
+		"AbleToScale True ReadyForNewScale: recommended size matches current size":          false,
+		"AbleToScale True SucceededRescale: the HPA controller was able to update":          false,
+		"AbleToScale True ScaleDownStabilized: recent recommendations were higher":          true,
+		"ScalingLimited True TooManyReplicas: the desired replica count is more than max":   true,
+		"ScalingLimited False DesiredWithinRange: the desired count is within the range":    false,
+		"ScaledToZero True ScaledToZero: the HPA controller scaled the workload to zero":    true,
+		"ScaledToZero False NotScaledToZero: the HPA controller did not scale the workload": false,
+		"ScalingActive False FailedGetObjectMetric: unable to get metric":                   true,
+	} {
+		if got := watch.Notable(watch.Event{Kind: "condition", Text: text}); got != want {
+			t.Errorf("Notable(%q) = %v", text, got)
+		}
+	}
+	if !watch.Notable(watch.Event{Kind: "scale", Text: "New size: 4; was 0 (the HPA's status)"}) ||
+		watch.Notable(watch.Event{Kind: "event", Text: "SuccessfulRescale: New size: 4; reason: above target"}) ||
+		!watch.Notable(watch.Event{Kind: "event", Text: "FailedGetObjectMetric: unable to get metric"}) {
+		t.Error("Notable: rescales from the status shown, the controller's SuccessfulRescale not, other events shown")
 	}
 }

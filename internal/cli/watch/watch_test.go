@@ -1,0 +1,78 @@
+package watch
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv1 "k8s.io/api/autoscaling/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
+
+	"github.com/kubedojo/dojo/internal/cmdutil"
+	"github.com/kubedojo/dojo/internal/prom"
+	"github.com/kubedojo/dojo/internal/ui"
+	"github.com/kubedojo/dojo/internal/watch"
+)
+
+type queue struct{}
+
+func (queue) Query(context.Context, string) ([]prom.Sample, error) {
+	return []prom.Sample{{Value: 42}}, nil
+}
+
+func cluster() kubernetes.Interface {
+	cs := fake.NewClientset(
+		&autoscalingv2.HorizontalPodAutoscaler{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "consumer"},
+			Spec:   autoscalingv2.HorizontalPodAutoscalerSpec{MaxReplicas: 20, ScaleTargetRef: autoscalingv2.CrossVersionObjectReference{Kind: "Deployment", Name: "consumer"}},
+			Status: autoscalingv2.HorizontalPodAutoscalerStatus{DesiredReplicas: 3}},
+		&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "consumer"}, Status: appsv1.DeploymentStatus{Replicas: 3, ReadyReplicas: 2}},
+	)
+	// The fake tracker has no scale subresource (diagnose reads it).
+	cs.PrependReactor("get", "deployments", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		if a.GetSubresource() != "scale" {
+			return false, nil, nil
+		}
+		return true, &autoscalingv1.Scale{Spec: autoscalingv1.ScaleSpec{Replicas: 3}, Status: autoscalingv1.ScaleStatus{Replicas: 3}}, nil
+	})
+	return cs
+}
+
+// TestPlainLinesAndRecording: off a terminal, a line a second; --record
+// keeps the same samples behind a header; an existing recording is never
+// overwritten.
+func TestPlainLinesAndRecording(t *testing.T) {
+	io, _, out, errOut := ui.Test(false, false)
+	file := filepath.Join(t.TempDir(), "s.jsonl")
+	cs := cluster()
+	opts := &Options{Record: file, For: 2500 * time.Millisecond, IO: io, Clock: watch.RealClock{},
+		Cluster: func() (kubernetes.Interface, watch.Querier, error, error) { return cs, queue{}, nil, nil }}
+	if err := Run(context.Background(), opts); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) < 2 || !strings.Contains(lines[len(lines)-1], "queue 42 metric 42 hpa - desired 3 replicas 3 ready 2") {
+		t.Errorf("stdout:\n%s", out.String())
+	}
+	rec, err := watch.ReadFile(file)
+	if err != nil || len(rec.Samples) != len(lines) || rec.Header.HPA != "default/consumer" || rec.Header.SyncPeriod != "15s" {
+		t.Errorf("recording %+v, %v (stdout had %d lines)", rec, err, len(lines))
+	}
+	if !strings.Contains(errOut.String(), "dojo plot "+file+" --out chart.png") {
+		t.Errorf("stderr %q", errOut.String())
+	}
+	before, _ := os.ReadFile(file)
+	err = Run(context.Background(), opts)
+	after, _ := os.ReadFile(file)
+	if cmdutil.ExitCode(err) != cmdutil.ExitUsage || !strings.Contains(err.Error(), "does not overwrite a recording") || string(before) != string(after) {
+		t.Errorf("second run: %v", err)
+	}
+}
