@@ -353,7 +353,7 @@ func anomaly(f Facts, r Report, m Metric) Finding {
 	fd.Explain = append(fd.Explain, divide, cause)
 	fd.Explain = append(fd.Explain, fmt.Sprintf("Only the status is wrong. The desired count is computed before that division, from the whole metric divided by the target (ceil(metric / target)), so scaling is not affected: this HPA wants %d replica(s).", r.DesiredReplicas))
 	switch {
-	case m.CurrentV1 != "" && strings.HasSuffix(m.Current, m.CurrentV1[strings.Index(m.CurrentV1, " ")+1:]):
+	case m.CurrentV1 != "" && m.CurrentV1 == m.Current:
 		fd.Explain = append(fd.Explain, fmt.Sprintf("autoscaling/v2 (status.currentMetrics) and autoscaling/v1 (the annotation %s) hold the same %s: the controller wrote it, kubectl only prints it.", V1MetricsAnnotation, strings.TrimPrefix(m.Current, "averageValue ")))
 	case f.V1Err != nil:
 		fd.Explain = append(fd.Explain, "The autoscaling/v1 view could not be read: "+f.V1Err.Error())

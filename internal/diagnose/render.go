@@ -1,11 +1,11 @@
 package diagnose
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
 
+	"github.com/kubedojo/dojo/internal/cmdutil"
 	"github.com/kubedojo/dojo/internal/diagnose/floatconv"
 	"github.com/kubedojo/dojo/internal/ui"
 )
@@ -169,12 +169,8 @@ func wrap(text string, width int) []string {
 	return lines
 }
 
-// JSON writes the report as indented JSON.
-func JSON(w io.Writer, r Report) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(r)
-}
+// JSON writes the report as indented JSON (dojo's one --json format).
+func JSON(w io.Writer, r Report) error { return cmdutil.WriteJSON(w, r) }
 
 // Conversion is what --explain prints: the division by zero replicas
 // computed on this machine, and what another architecture gives.

@@ -20,7 +20,7 @@ import (
 	"github.com/kubedojo/dojo/internal/workshop"
 )
 
-// ErrInterrupted is a run stopped by Ctrl-C, after printing what it sent.
+// errInterrupted is a run stopped by Ctrl-C, after printing what it sent.
 var errInterrupted = errors.New("interrupted")
 
 // Options are the arguments and flags of `dojo load`.
