@@ -7,6 +7,7 @@
 package bootstrap
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -43,6 +44,9 @@ type Options struct {
 	Workspace string        // the learner's workspace directory
 	Version   string        // dojo's version: the published image's tag
 	Ports     []int         // host ports preflight checks (80, 443)
+	// NodeImage is the kind node image a new cluster is made from
+	// ("" = versions.NodeImage); it says which Kubernetes the cluster runs.
+	NodeImage string
 	// StateDir keeps the cluster's ready marker (cluster.DefaultStateDir);
 	// "" means an unanswering existing cluster is never recreated.
 	StateDir string
@@ -347,7 +351,11 @@ func (u *run) upKind(ctx context.Context) (cluster.Provider, *kube.Access, error
 		return nil, nil, err
 	}
 	p := rep.Provider
-	cfg := cluster.ConfigOptions{Name: o.Name}
+	cfg := cluster.ConfigOptions{Name: o.Name, NodeImage: o.NodeImage}
+	nodeImage := cmp.Or(o.NodeImage, versions.NodeImage)
+	if rep.Exists && o.NodeImage != "" {
+		u.warn(fmt.Sprintf("cluster %s exists already: --node-image %s applies only when dojo up creates it (dojo teardown, then dojo up, to change it)", o.Name, o.NodeImage))
+	}
 	label := "cluster " + o.Name
 	if !rep.Exists {
 		label = "create cluster " + o.Name
@@ -357,7 +365,10 @@ func (u *run) upKind(ctx context.Context) (cluster.Provider, *kube.Access, error
 			if err := cluster.ForgetReady(o.StateDir, o.Name); err != nil {
 				return nil, err
 			}
-			t.Status("kind create (node image " + shortImage(versions.NodeImage) + ")")
+			if err := cluster.MarkCreating(o.StateDir, o.Name); err != nil {
+				return nil, err
+			}
+			t.Status("kind create (node image " + shortImage(nodeImage) + ")")
 			if err := cluster.Create(ctx, p, cfg); err != nil {
 				return nil, err
 			}
@@ -373,7 +384,7 @@ func (u *run) upKind(ctx context.Context) (cluster.Provider, *kube.Access, error
 			// Never complete: a create interrupted by Ctrl-C. dojo made it,
 			// so make it anew.
 			t.Status("not answering (" + cluster.FirstLine(err) + "): recreating")
-			if rerr := cluster.Recreate(ctx, p, cfg); rerr != nil {
+			if rerr := cluster.Recreate(ctx, p, cfg, cluster.WasCreating(o.StateDir, o.Name)); rerr != nil {
 				return nil, fmt.Errorf("cluster %q exists but does not answer (%v), and recreating it failed: %w", o.Name, err, rerr)
 			}
 			a, err = kindAccess(ctx, p, o.Name)

@@ -236,7 +236,8 @@ func BenchmarkSideLoadArchive(b *testing.B) {
 
 // TestUpAfterCtrlCDuringCreateRecreatesTheHalfMadeCluster: Ctrl-C while kind
 // creates returns at once with what to do; kind's half-made cluster (there,
-// labelled as dojo's, not answering) is deleted and made anew by the next run.
+// not answering, its node not yet labelled) is dojo's by the creating marker
+// the interrupted run left, and is deleted and made anew by the next run.
 func TestUpAfterCtrlCDuringCreateRecreatesTheHalfMadeCluster(t *testing.T) {
 	block := make(chan struct{})
 	defer close(block)
@@ -251,9 +252,10 @@ func TestUpAfterCtrlCDuringCreateRecreatesTheHalfMadeCluster(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 
-	// What kind leaves behind when the process dies mid-create.
+	// What kind leaves behind when the process dies mid-create: a node that
+	// says nothing yet (as seen on a real kind cluster).
 	p2 := cluster.NewStandIn()
-	p2.Add("dojo", nil)
+	p2.AddHalfMade("dojo")
 	env = upEnv(p2, func(int) cluster.PortUser { return cluster.PortUser{InUse: true} }, map[string]string{"docker": "Docker version 27"})
 	_, err = Up(context.Background(), Options{Name: "dojo", Workspace: t.TempDir(), Version: "dev", StateDir: stateDir}, env)
 	if err == nil || !strings.Contains(err.Error(), "no API server") {

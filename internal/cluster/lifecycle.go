@@ -17,7 +17,8 @@ const CreateWait = 2 * time.Minute
 // Create makes the cluster from dojo's configuration. kind's create cannot
 // be cancelled; when ctx ends first Create returns ctx's error at once and
 // leaves kind's half-made cluster behind, which the next dojo up recognises
-// (it carries OwnerLabel) and recreates (see Recreate).
+// (by OwnerLabel, or, before kind labelled the node, by the creating marker
+// the caller wrote: MarkCreating) and recreates (see Recreate).
 func Create(ctx context.Context, p Provider, o ConfigOptions) error {
 	if o.Name == "" {
 		o.Name = workshop.ClusterName
@@ -43,6 +44,9 @@ func Create(ctx context.Context, p Provider, o ConfigOptions) error {
 type NotOwnedError struct {
 	Name   string
 	Reason string
+	// Unreadable: its node could not be read at all (no labels to go by),
+	// as kind leaves a create interrupted before it labelled the node.
+	Unreadable bool
 }
 
 func (e *NotOwnedError) Error() string {
@@ -74,7 +78,7 @@ func CheckOwned(p Provider, name string) error {
 	}
 	labels, err := p.NodeLabels(name)
 	if err != nil {
-		return &NotOwnedError{Name: name, Reason: "its node cannot be read: " + err.Error()}
+		return &NotOwnedError{Name: name, Reason: "its node cannot be read: " + err.Error(), Unreadable: true}
 	}
 	switch v, ok := labels[OwnerLabel]; {
 	case !ok:
@@ -87,12 +91,13 @@ func CheckOwned(p Provider, name string) error {
 
 // Teardown deletes the kind cluster name and its kubeconfig entries, and
 // nothing else: it refuses a cluster that does not exist or that dojo did
-// not create.
-func Teardown(p Provider, name string) error {
+// not create. halfMade says dojo's own create of that name was interrupted
+// (WasCreating): a node that cannot be read is then dojo's.
+func Teardown(p Provider, name string, halfMade bool) error {
 	if name == "" {
 		name = workshop.ClusterName
 	}
-	if err := CheckOwned(p, name); err != nil {
+	if err := checkOwnedOrHalfMade(p, name, halfMade); err != nil {
 		return err
 	}
 	if err := p.Delete(name); err != nil {
@@ -101,11 +106,22 @@ func Teardown(p Provider, name string) error {
 	return nil
 }
 
+// checkOwnedOrHalfMade is CheckOwned, except that an unreadable node of a
+// cluster dojo was creating counts as dojo's.
+func checkOwnedOrHalfMade(p Provider, name string, halfMade bool) error {
+	err := CheckOwned(p, name)
+	var no *NotOwnedError
+	if halfMade && errors.As(err, &no) && no.Unreadable {
+		return nil
+	}
+	return err
+}
+
 // Recreate deletes a dojo cluster that exists but does not work (a create
 // interrupted by Ctrl-C) and creates it again. It refuses clusters dojo did
-// not create.
-func Recreate(ctx context.Context, p Provider, o ConfigOptions) error {
-	if err := CheckOwned(p, o.Name); err != nil {
+// not create; halfMade: see Teardown.
+func Recreate(ctx context.Context, p Provider, o ConfigOptions, halfMade bool) error {
+	if err := checkOwnedOrHalfMade(p, o.Name, halfMade); err != nil {
 		var nf *NotFoundError
 		if !errors.As(err, &nf) {
 			return err

@@ -12,6 +12,13 @@ import (
 // answer when it has no marker (kind was interrupted mid-create); a cluster
 // that was complete holds the learner's work, so it is never recreated
 // behind their back.
+//
+// A creating marker records that dojo started kind's create of a cluster of
+// that name on this machine and has not seen it complete. kind labels a node
+// only once it writes the node's kubeadm configuration, so a create
+// interrupted before that leaves a node no one can tell apart from someone
+// else's; the creating marker is how dojo knows it is its own (see
+// Recreate and Teardown).
 
 // DefaultStateDir is where dojo keeps per-machine markers: the user cache
 // directory's dojo folder ("" when the OS gives none).
@@ -25,16 +32,53 @@ func DefaultStateDir() string {
 
 func markerPath(dir, name string) string { return filepath.Join(dir, "clusters", name+".ready") }
 
-// MarkReady records that the cluster came up complete.
-func MarkReady(dir, name string) error {
-	if dir == "" {
-		return nil
-	}
-	p := markerPath(dir, name)
+func creatingPath(dir, name string) string {
+	return filepath.Join(dir, "clusters", name+".creating")
+}
+
+func writeMarker(p, name string) error {
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return err
 	}
 	return os.WriteFile(p, []byte(name+"\n"), 0o644)
+}
+
+func removeMarker(p string) error {
+	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
+// MarkReady records that the cluster came up complete (and forgets that it
+// was being created).
+func MarkReady(dir, name string) error {
+	if dir == "" {
+		return nil
+	}
+	if err := writeMarker(markerPath(dir, name), name); err != nil {
+		return err
+	}
+	return removeMarker(creatingPath(dir, name))
+}
+
+// MarkCreating records, before kind's create starts, that dojo is creating
+// the cluster.
+func MarkCreating(dir, name string) error {
+	if dir == "" {
+		return nil
+	}
+	return writeMarker(creatingPath(dir, name), name)
+}
+
+// WasCreating reports whether dojo started creating the cluster and never
+// saw it complete (false with no state directory: no record, no claim).
+func WasCreating(dir, name string) bool {
+	if dir == "" {
+		return false
+	}
+	_, err := os.Stat(creatingPath(dir, name))
+	return err == nil
 }
 
 // WasReady reports whether the cluster came up complete before. With no
@@ -48,13 +92,13 @@ func WasReady(dir, name string) bool {
 	return err == nil
 }
 
-// ForgetReady removes the marker (teardown, or before a fresh create).
+// ForgetReady removes both markers (teardown, or before a fresh create).
 func ForgetReady(dir, name string) error {
 	if dir == "" {
 		return nil
 	}
-	if err := os.Remove(markerPath(dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := removeMarker(markerPath(dir, name)); err != nil {
 		return err
 	}
-	return nil
+	return removeMarker(creatingPath(dir, name))
 }

@@ -175,25 +175,25 @@ func TestTeardownRefusesAnotherCluster(t *testing.T) {
 	if err := Create(context.Background(), p, ConfigOptions{Name: "dojo"}); err != nil {
 		t.Fatal(err)
 	}
-	err := Teardown(p, "work")
+	err := Teardown(p, "work", false)
 	var notOwned *NotOwnedError
 	if !errors.As(err, &notOwned) {
 		t.Fatalf("teardown of a foreign cluster: %v", err)
 	}
-	err = Teardown(p, "missing")
+	err = Teardown(p, "missing", false)
 	var nf *NotFoundError
 	if !errors.As(err, &nf) || !strings.Contains(err.Error(), "dojo, work") {
 		t.Fatalf("teardown of a missing cluster: %v", err)
 	}
 	// A cluster whose owner label names another cluster is not this one.
 	p.Add("copy", map[string]string{OwnerLabel: "dojo"})
-	if err := Teardown(p, "copy"); !errors.As(err, &notOwned) {
+	if err := Teardown(p, "copy", false); !errors.As(err, &notOwned) {
 		t.Fatalf("mislabelled cluster: %v", err)
 	}
 	if len(p.Deleted()) != 0 {
 		t.Fatalf("deleted %v", p.Deleted())
 	}
-	if err := Teardown(p, "dojo"); err != nil {
+	if err := Teardown(p, "dojo", false); err != nil {
 		t.Fatal(err)
 	}
 	if fmt.Sprint(p.Deleted()) != "[dojo]" {
@@ -204,15 +204,64 @@ func TestTeardownRefusesAnotherCluster(t *testing.T) {
 func TestRecreateReplacesOnlyADojoCluster(t *testing.T) {
 	p := NewStandIn()
 	p.Add("dojo", map[string]string{OwnerLabel: "dojo"}) // a half-made dojo cluster
-	if err := Recreate(context.Background(), p, ConfigOptions{Name: "dojo"}); err != nil {
+	if err := Recreate(context.Background(), p, ConfigOptions{Name: "dojo"}, false); err != nil {
 		t.Fatal(err)
 	}
 	if fmt.Sprint(p.Deleted(), p.Created()) != "[dojo] [dojo]" {
 		t.Fatalf("deleted %v created %v", p.Deleted(), p.Created())
 	}
 	p.Add("mine", map[string]string{})
-	if err := Recreate(context.Background(), p, ConfigOptions{Name: "mine"}); err == nil {
+	if err := Recreate(context.Background(), p, ConfigOptions{Name: "mine"}, false); err == nil {
 		t.Fatal("recreated a cluster dojo did not make")
+	}
+}
+
+// A cluster whose node cannot be read (kind interrupted before it labelled
+// the node) is dojo's only when dojo's own create of that name was
+// interrupted (the creating marker); otherwise it is left alone. A readable
+// node without dojo's label is never dojo's, marker or not.
+func TestHalfMadeClusterIsDojosOnlyWithTheCreatingMarker(t *testing.T) {
+	p := NewStandIn()
+	p.AddHalfMade("dojo")
+	var notOwned *NotOwnedError
+	if err := Recreate(context.Background(), p, ConfigOptions{Name: "dojo"}, false); !errors.As(err, &notOwned) || !notOwned.Unreadable {
+		t.Fatalf("without the marker: err %v, want NotOwnedError (unreadable)", err)
+	}
+	if err := Teardown(p, "dojo", false); !errors.As(err, &notOwned) || len(p.Deleted()) != 0 {
+		t.Fatalf("teardown without the marker: err %v, deleted %v", err, p.Deleted())
+	}
+	if err := Recreate(context.Background(), p, ConfigOptions{Name: "dojo"}, true); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(p.Deleted(), p.Created()) != "[dojo] [dojo]" {
+		t.Fatalf("deleted %v created %v", p.Deleted(), p.Created())
+	}
+	p.AddHalfMade("half")
+	if err := Teardown(p, "half", true); err != nil || fmt.Sprint(p.Deleted()) != "[dojo half]" {
+		t.Fatalf("teardown of a half-made dojo cluster: err %v, deleted %v", err, p.Deleted())
+	}
+	p.Add("theirs", map[string]string{})
+	if err := Teardown(p, "theirs", true); !errors.As(err, &notOwned) || notOwned.Unreadable {
+		t.Fatalf("a readable node without dojo's label: err %v, want NotOwnedError", err)
+	}
+}
+
+func TestCreatingMarker(t *testing.T) {
+	dir := t.TempDir()
+	if WasCreating(dir, "dojo") || WasCreating("", "dojo") {
+		t.Fatal("a marker before any was written")
+	}
+	if err := MarkCreating(dir, "dojo"); err != nil || !WasCreating(dir, "dojo") || WasCreating(dir, "other") {
+		t.Fatalf("MarkCreating: %v", err)
+	}
+	if err := MarkReady(dir, "dojo"); err != nil || WasCreating(dir, "dojo") || !WasReady(dir, "dojo") {
+		t.Fatalf("MarkReady must replace the creating marker: %v", err)
+	}
+	if err := MarkCreating(dir, "dojo"); err != nil {
+		t.Fatal(err)
+	}
+	if err := ForgetReady(dir, "dojo"); err != nil || WasCreating(dir, "dojo") || WasReady(dir, "dojo") {
+		t.Fatalf("ForgetReady must remove both: %v", err)
 	}
 }
 

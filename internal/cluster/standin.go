@@ -14,6 +14,7 @@ import (
 type StandIn struct {
 	mu       sync.Mutex
 	clusters map[string]map[string]string // name → node labels
+	halfMade map[string]bool              // listed, but the node cannot be read
 	// Block, when set, makes Create wait for it to close (kind's create
 	// cannot be cancelled).
 	Block   chan struct{}
@@ -24,7 +25,9 @@ type StandIn struct {
 var _ Provider = (*StandIn)(nil)
 
 // NewStandIn returns a stand-in with no clusters.
-func NewStandIn() *StandIn { return &StandIn{clusters: map[string]map[string]string{}} }
+func NewStandIn() *StandIn {
+	return &StandIn{clusters: map[string]map[string]string{}, halfMade: map[string]bool{}}
+}
 
 // Add makes a cluster exist with these node labels (nil: the labels dojo
 // gives the clusters it creates).
@@ -35,6 +38,17 @@ func (s *StandIn) Add(name string, labels map[string]string) {
 		labels = Config(ConfigOptions{Name: name}).Nodes[0].Labels
 	}
 	s.clusters[name] = labels
+}
+
+// AddHalfMade makes a cluster exist as kind leaves a create interrupted
+// before it wrote the node's kubeadm configuration (seen on a real kind
+// cluster: TestUpOnKind): kind lists it, but its node says nothing, so its
+// labels cannot be read.
+func (s *StandIn) AddHalfMade(name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.clusters[name] = nil
+	s.halfMade[name] = true
 }
 
 // Created and Deleted are the names passed to Create and Delete, in order.
@@ -82,6 +96,7 @@ func (s *StandIn) Delete(name string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.clusters, name)
+	delete(s.halfMade, name)
 	s.deleted = append(s.deleted, name)
 	return nil
 }
@@ -96,6 +111,9 @@ func (s *StandIn) NodeLabels(name string) (map[string]string, error) {
 	l, ok := s.clusters[name]
 	if !ok {
 		return nil, errors.New("no such cluster")
+	}
+	if s.halfMade[name] {
+		return nil, errors.New(`failed to get role for node: command "docker inspect --format '{{ index .Config.Labels "io.x-k8s.kind.role"}}' ` + name + `-control-plane" failed with error: exit status 1`)
 	}
 	return l, nil
 }

@@ -106,7 +106,7 @@ func deleteCluster(io *ui.IOStreams, name string, env cluster.PreflightEnv, stat
 	pr := ui.NewProgress(io)
 	defer pr.Close()
 	t := pr.Start("delete cluster " + name)
-	err = cluster.Teardown(p, name)
+	err = cluster.Teardown(p, name, cluster.WasCreating(stateDir, name))
 	t.Done(err)
 	if err != nil {
 		return err

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/kubedojo/dojo/internal/bootstrap"
+	"github.com/kubedojo/dojo/internal/cmdutil"
 	"github.com/kubedojo/dojo/internal/factory"
 	"github.com/kubedojo/dojo/internal/helm"
 	"github.com/kubedojo/dojo/internal/ui"
@@ -78,5 +79,44 @@ func TestRunHandsTheFlagsToBootstrap(t *testing.T) {
 	}
 	if err := Run(context.Background(), opts); err != nil || got.Existing {
 		t.Fatalf("err %v, Existing %v: want a kind cluster", err, got.Existing)
+	}
+}
+
+// --node-image reaches bootstrap; a value that is no image reference, or one
+// given where dojo up creates no cluster, is a usage error naming it.
+func TestRunNodeImage(t *testing.T) {
+	var got bootstrap.Options
+	opts := &Options{Timeout: time.Minute, NodeImage: "localhost/dojo-kind-node:v1.37.2",
+		Getenv:    func(string) string { return "" },
+		Cluster:   factory.ClusterFlags{Name: "dojo"},
+		Workspace: func() (string, error) { return "/ws", nil },
+		Env:       func() bootstrap.Env { return bootstrap.Env{} },
+		Up: func(_ context.Context, o bootstrap.Options, _ bootstrap.Env) (*bootstrap.Result, error) {
+			got = o
+			return &bootstrap.Result{}, nil
+		},
+		NextStep: func() int { return 3 },
+	}
+	opts.IO, _, _, _ = ui.Test(false, false)
+	if err := Run(context.Background(), opts); err != nil || got.NodeImage != "localhost/dojo-kind-node:v1.37.2" {
+		t.Fatalf("err %v, bootstrap got node image %q", err, got.NodeImage)
+	}
+	for _, c := range []struct {
+		image   string
+		skip    bool
+		context string
+		want    string
+	}{
+		{image: "Kindest/Node::v1", want: `--node-image "Kindest/Node::v1" is not an image reference`},
+		{image: "kindest/node:v1.36.4", skip: true, want: "dojo up creates none"},
+		{image: "kindest/node:v1.36.4", context: "mine", want: "dojo up creates none"},
+	} {
+		got = bootstrap.Options{}
+		opts.NodeImage, opts.SkipCluster, opts.Cluster.Context = c.image, c.skip, c.context
+		err := Run(context.Background(), opts)
+		var usage *cmdutil.UsageError
+		if !errors.As(err, &usage) || !strings.Contains(err.Error(), c.want) || got.Name != "" {
+			t.Errorf("--node-image %q (skip %v, context %q): err %v, bootstrap ran: %v; want a usage error with %q", c.image, c.skip, c.context, err, got.Name != "", c.want)
+		}
 	}
 }

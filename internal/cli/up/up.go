@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/spf13/cobra"
 
 	"github.com/kubedojo/dojo/embedded"
@@ -18,6 +19,7 @@ import (
 	"github.com/kubedojo/dojo/internal/helm"
 	"github.com/kubedojo/dojo/internal/image"
 	"github.com/kubedojo/dojo/internal/ui"
+	"github.com/kubedojo/dojo/internal/versions"
 	"github.com/kubedojo/dojo/internal/workshop"
 )
 
@@ -26,6 +28,7 @@ import (
 type Options struct {
 	Domain      string
 	Image       string
+	NodeImage   string
 	SkipCluster bool
 	ChartRepo   string
 	Timings     bool
@@ -86,6 +89,7 @@ with --kubeconfig), or onto an existing kind-<name> with --skip-cluster.`,
 	f.AddClusterFlags(fl)
 	fl.StringVar(&opts.Domain, "domain", workshop.Domain, "the producer answers on producer.<domain>")
 	fl.StringVar(&opts.Image, "image", "", "the app image (repository:tag) instead of this dojo's")
+	fl.StringVar(&opts.NodeImage, "node-image", "", "kind node image for a new cluster, e.g. kindest/node:v1.36.4 for another Kubernetes (default "+versions.NodeImage+")")
 	fl.BoolVar(&opts.SkipCluster, "skip-cluster", false, "install onto the existing cluster of the context (kind-<name> or --context) instead of creating one")
 	fl.StringVar(&opts.ChartRepo, "chart-repo", "", "chart repository for Traefik instead of its pinned one (env "+helm.ChartRepoEnv+")")
 	fl.BoolVar(&opts.Timings, "timings", false, "print how long each phase took")
@@ -97,6 +101,14 @@ with --kubeconfig), or onto an existing kind-<name> with --skip-cluster.`,
 func Run(ctx context.Context, opts *Options) error {
 	if opts.Timeout <= 0 {
 		return cmdutil.Usagef("--timeout must be positive, got %s", opts.Timeout)
+	}
+	if opts.NodeImage != "" {
+		if _, err := name.ParseReference(opts.NodeImage); err != nil {
+			return cmdutil.Usagef("--node-image %q is not an image reference (%v): give repository:tag or repository@sha256:digest, e.g. %s", opts.NodeImage, err, versions.NodeImage)
+		}
+		if opts.SkipCluster || opts.Cluster.Context != "" {
+			return cmdutil.Usagef("--node-image %s chooses the image of a cluster dojo up creates; with --skip-cluster or --context dojo up creates none: drop one of them", opts.NodeImage)
+		}
 	}
 	ws, err := opts.Workspace()
 	if err != nil {
@@ -114,6 +126,7 @@ func Run(ctx context.Context, opts *Options) error {
 		Name:      opts.Cluster.Name,
 		Domain:    opts.Domain,
 		Image:     opts.Image,
+		NodeImage: opts.NodeImage,
 		Existing:  opts.SkipCluster || opts.Cluster.Context != "",
 		Timeout:   opts.Timeout,
 		ChartRepo: chartRepo,
