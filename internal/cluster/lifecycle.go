@@ -126,8 +126,39 @@ func Recreate(ctx context.Context, p Provider, o ConfigOptions, halfMade bool) e
 		if !errors.As(err, &nf) {
 			return err
 		}
-	} else if err := p.Delete(o.Name); err != nil {
-		return fmt.Errorf("deleting the broken cluster %q: %w", o.Name, err)
+	} else if err := deleteAndWait(ctx, p, o.Name, deleteSettle); err != nil {
+		return err
 	}
 	return Create(ctx, p, o)
+}
+
+// deleteSettle bounds how long Recreate waits for a deleted cluster to be
+// gone. A create interrupted a moment ago may still have a `docker run` of
+// kind's in flight (kind's commands outlive the dojo that started them), which
+// brings the node back after a first delete (seen on a real kind cluster).
+const deleteSettle = 30 * time.Second
+
+// deleteAndWait deletes the cluster until kind no longer lists it.
+func deleteAndWait(ctx context.Context, p Provider, name string, settle time.Duration) error {
+	deadline := time.Now().Add(settle)
+	for {
+		if err := p.Delete(name); err != nil {
+			return fmt.Errorf("deleting the broken cluster %q: %w", name, err)
+		}
+		names, err := p.List()
+		if err != nil {
+			return err
+		}
+		if !slices.Contains(names, name) {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the broken cluster %q is still there %s after deleting it: wait until `docker ps -a` shows no %s-control-plane, then run dojo up again", name, settle, name)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
 }

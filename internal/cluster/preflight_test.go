@@ -246,6 +246,26 @@ func TestHalfMadeClusterIsDojosOnlyWithTheCreatingMarker(t *testing.T) {
 	}
 }
 
+// A half-made cluster that comes back after the first delete (kind's
+// in-flight docker run) is deleted until it is gone, then created anew.
+func TestRecreateDeletesUntilGone(t *testing.T) {
+	p := NewStandIn()
+	p.AddHalfMade("dojo")
+	p.Revive = 2
+	if err := Recreate(context.Background(), p, ConfigOptions{Name: "dojo"}, true); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(p.Deleted(), p.Created()) != "[dojo dojo dojo] [dojo]" {
+		t.Fatalf("deleted %v created %v: want three deletes, then the create", p.Deleted(), p.Created())
+	}
+	p = NewStandIn()
+	p.AddHalfMade("dojo")
+	p.Revive = 100
+	if err := deleteAndWait(context.Background(), p, "dojo", 0); err == nil || !strings.Contains(err.Error(), "still there") {
+		t.Fatalf("a cluster that never goes: err %v", err)
+	}
+}
+
 func TestCreatingMarker(t *testing.T) {
 	dir := t.TempDir()
 	if WasCreating(dir, "dojo") || WasCreating("", "dojo") {

@@ -17,7 +17,10 @@ type StandIn struct {
 	halfMade map[string]bool              // listed, but the node cannot be read
 	// Block, when set, makes Create wait for it to close (kind's create
 	// cannot be cancelled).
-	Block   chan struct{}
+	Block chan struct{}
+	// Revive is how many deletes of a cluster leave it there (kind's
+	// in-flight command of an interrupted create bringing the node back).
+	Revive  int
 	created []string
 	deleted []string
 }
@@ -95,9 +98,13 @@ func (s *StandIn) Create(name string, _ []byte, _ time.Duration) error {
 func (s *StandIn) Delete(name string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.deleted = append(s.deleted, name)
+	if s.Revive > 0 {
+		s.Revive--
+		return nil
+	}
 	delete(s.clusters, name)
 	delete(s.halfMade, name)
-	s.deleted = append(s.deleted, name)
 	return nil
 }
 
