@@ -105,15 +105,49 @@ func TestPipeline(t *testing.T) {
 		}
 	})
 
-	t.Run("e/Prometheus through the API server's service proxy", func(t *testing.T) {
-		eventually(t, l, "service proxy", time.Minute, func(ctx context.Context) error {
-			raw, err := rest.Get().AbsPath("/api/v1/namespaces/prometheus/services/http:prometheus-kube-prometheus-prometheus:9090/proxy/api/v1/query").
-				Param("query", `up{service="prometheus-redis-exporter",namespace="default",endpoint="redis-exporter"}`).DoRaw(ctx)
+	// promQuery asks Prometheus (through the API server's service proxy, as
+	// dojo does) and returns each series' value by its labels.
+	promQuery := func(ctx context.Context, q string) (map[string]string, error) {
+		raw, err := rest.Get().AbsPath("/api/v1/namespaces/prometheus/services/http:prometheus-kube-prometheus-prometheus:9090/proxy/api/v1/query").
+			Param("query", q).DoRaw(ctx)
+		if err != nil {
+			return nil, err
+		}
+		var ans struct {
+			Status string `json:"status"`
+			Data   struct {
+				Result []struct {
+					Metric map[string]string `json:"metric"`
+					Value  [2]any            `json:"value"`
+				} `json:"result"`
+			} `json:"data"`
+		}
+		if err := json.Unmarshal(raw, &ans); err != nil || ans.Status != "success" {
+			return nil, fmt.Errorf("unexpected answer to %s: %s", q, raw)
+		}
+		out := map[string]string{}
+		for _, r := range ans.Data.Result {
+			v, _ := r.Value[1].(string)
+			out[fmt.Sprint(r.Metric)] = v
+		}
+		return out, nil
+	}
+
+	t.Run("e/Prometheus through the API server's service proxy scrapes the exporter", func(t *testing.T) {
+		// up is 1 only when the scrape succeeded: a target that is down
+		// answers 0 with the same labels.
+		eventually(t, l, "the exporter's target up", time.Minute, func(ctx context.Context) error {
+			res, err := promQuery(ctx, `up{service="prometheus-redis-exporter",namespace="default",endpoint="redis-exporter"}`)
 			if err != nil {
 				return err
 			}
-			if !strings.Contains(string(raw), `"status":"success"`) || !strings.Contains(string(raw), `"pod":"prometheus-redis-exporter-`) {
-				return fmt.Errorf("unexpected answer: %s", raw)
+			if len(res) != 1 {
+				return fmt.Errorf("%d series, want the one exporter target: %v", len(res), res)
+			}
+			for labels, v := range res {
+				if v != "1" || !strings.Contains(labels, "pod:prometheus-redis-exporter-") {
+					return fmt.Errorf("up %s = %s, want 1", labels, v)
+				}
 			}
 			return nil
 		})
@@ -151,6 +185,20 @@ func TestPipeline(t *testing.T) {
 			return nil
 		})
 		t.Logf("MEASURE reaction 200 items pushed → HPA desired %d: %s", desired, d.Round(time.Millisecond))
+		// The queue reached Prometheus through a real scrape of the exporter
+		// (the rule alone would answer 0 with no scrape at all).
+		eventually(t, l, `redis_key_size{key="padok"} > 0 in Prometheus`, time.Minute, func(ctx context.Context) error {
+			res, err := promQuery(ctx, `redis_key_size{key="padok"}`)
+			if err != nil {
+				return err
+			}
+			for _, v := range res {
+				if v != "0" {
+					return nil
+				}
+			}
+			return fmt.Errorf("redis_key_size{key=\"padok\"}: %v", res)
+		})
 		var n int
 		eventually(t, l, "as many consumer processes as the HPA asked", time.Minute, func(ctx context.Context) (err error) {
 			n, err = l.RunningPods(workshop.AppNamespace, "app.kubernetes.io/name="+workshop.ConsumerRelease)
