@@ -10,15 +10,21 @@ export GOFLAGS := -buildvcs=false
 TEST_PREREQS :=
 include $(sort $(wildcard mk/*.mk))
 
-.PHONY: build test unit fuzz vet fmt-check clean
+.PHONY: build test unit kind-suite fuzz vet fmt-check clean
 # CGO_ENABLED=0: a static binary, so dojo can package itself into a scratch image.
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/dojo .
 
-test: fmt-check vet build $(TEST_PREREQS) unit fuzz
+test: fmt-check vet build $(TEST_PREREQS) unit kind-suite fuzz
 
+# Every package but the real-kind suite, which runs alone after (two cores:
+# a kind cluster beside the lab would slow both). -timeout: the lab's and the
+# kind suite's own budgets are longer than go test's default 10 minutes.
 unit:
-	$(GO) test -count=1 ./...
+	$(GO) test -count=1 -timeout 30m $$($(GO) list ./... | grep -v '/internal/kindlab$$')
+
+kind-suite:
+	$(GO) test -count=1 -timeout 30m ./internal/kindlab/
 
 # A short run of every fuzz target (the corpus lives in testdata/fuzz).
 FUZZTIME ?= 10s

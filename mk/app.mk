@@ -4,8 +4,9 @@ TEST_PREREQS += test-deps
 
 .PHONY: test-deps app-test app-bench release-check
 
-# Debian packages the tests run for real: redis-server, the docker client, and for the lab etcd,
-# prometheus, the redis exporter, iproute2 and unshare.
+# Debian packages the tests run for real: redis-server, the docker client, for the lab etcd,
+# prometheus, the redis exporter, iproute2 and unshare, and for the kind tests dockerd
+# (docker.io), mmdebstrap, busybox-static, jq and iptables.
 test-deps:
 	bash scripts/install-test-deps.sh
 

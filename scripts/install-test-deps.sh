@@ -8,7 +8,13 @@ set -euo pipefail
 
 TABLE='
 redis-server      redis-server
+redis-cli         redis-tools
 docker            docker.io
+dockerd           docker.io
+mmdebstrap        mmdebstrap
+busybox           busybox-static
+jq                jq
+iptables-save     iptables
 etcd              etcd-server
 prometheus        prometheus
 prometheus-redis-exporter prometheus-redis-exporter

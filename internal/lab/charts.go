@@ -30,9 +30,9 @@ import (
 //go:embed all:charts
 var standInCharts embed.FS
 
-// chartRepo serves the stand-in charts as a Helm chart repository over HTTP
+// StandInRepo serves the stand-in charts as a Helm chart repository over HTTP
 // on an address of the lab's namespace, so Helm's real download code runs.
-type chartRepo struct {
+type StandInRepo struct {
 	url string
 	srv *http.Server
 }
@@ -58,48 +58,65 @@ func loadFS(fsys fs.FS, dir string) (*chart.Chart, error) {
 }
 
 func (l *Lab) startChartRepo(ctx context.Context) error {
-	dir := filepath.Join(l.dir, "chart-repo")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	entries, err := fs.ReadDir(standInCharts, "charts")
-	if err != nil {
-		return err
-	}
-	for _, e := range entries {
-		ch, err := loadFS(standInCharts, path.Join("charts", e.Name()))
-		if err != nil {
-			return fmt.Errorf("stand-in chart %s: %w", e.Name(), err)
-		}
-		if _, err := chartutil.Save(ch, dir); err != nil {
-			return err
-		}
-	}
 	ip, err := l.allocIP(false)
 	if err != nil {
 		return err
 	}
-	url := "http://" + ip + ":8879"
-	idx, err := repo.IndexDirectory(dir, url)
+	r, err := ServeStandInCharts(filepath.Join(l.dir, "chart-repo"), ip+":8879")
 	if err != nil {
 		return err
 	}
-	idx.SortEntries()
-	if err := idx.WriteFile(filepath.Join(dir, "index.yaml"), 0o644); err != nil {
-		return err
-	}
-	ln, err := net.Listen("tcp", ip+":8879")
-	if err != nil {
-		return err
-	}
-	srv := &http.Server{Handler: http.FileServer(http.Dir(dir)), ReadHeaderTimeout: 5 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
-	l.repo = &chartRepo{url: url, srv: srv}
+	l.repo = r
 	l.setAddr(ChartRepo, ip+":8879")
 	return nil
 }
 
-func (r *chartRepo) close() {
+// ServeStandInCharts packages the stand-in charts into dir and serves them
+// as a Helm chart repository on addr (host:port), so Helm's real download
+// code runs against them: the lab's repository, and the kind tests' (which
+// have no way to the upstream ones).
+func ServeStandInCharts(dir, addr string) (*StandInRepo, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	entries, err := fs.ReadDir(standInCharts, "charts")
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range entries {
+		ch, err := loadFS(standInCharts, path.Join("charts", e.Name()))
+		if err != nil {
+			return nil, fmt.Errorf("stand-in chart %s: %w", e.Name(), err)
+		}
+		if _, err := chartutil.Save(ch, dir); err != nil {
+			return nil, err
+		}
+	}
+	url := "http://" + addr
+	idx, err := repo.IndexDirectory(dir, url)
+	if err != nil {
+		return nil, err
+	}
+	idx.SortEntries()
+	if err := idx.WriteFile(filepath.Join(dir, "index.yaml"), 0o644); err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	srv := &http.Server{Handler: http.FileServer(http.Dir(dir)), ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	return &StandInRepo{url: url, srv: srv}, nil
+}
+
+// URL is the repository's URL (for --chart-repo or DOJO_CHART_REPO).
+func (r *StandInRepo) URL() string { return r.url }
+
+// Close stops serving.
+func (r *StandInRepo) Close() { r.close() }
+
+func (r *StandInRepo) close() {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	_ = r.srv.Shutdown(ctx)

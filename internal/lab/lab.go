@@ -23,6 +23,8 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+
+	"github.com/kubedojo/dojo/internal/testutil/reporoot"
 )
 
 // Options configure a lab. The zero value is usable.
@@ -86,7 +88,7 @@ type Lab struct {
 	cancel  context.CancelFunc
 	bg      sync.WaitGroup
 	kubelet *kubelet
-	repo    *chartRepo
+	repo    *StandInRepo
 	started time.Time
 }
 
@@ -293,7 +295,7 @@ type binaries struct {
 }
 
 func findBinaries(opts Options) (binaries, error) {
-	root := repoRoot()
+	root := reporoot.Find()
 	b := binaries{dir: opts.BinDir}
 	if b.dir == "" {
 		b.dir = os.Getenv("DOJO_LAB_BIN")
@@ -341,23 +343,4 @@ func findBinaries(opts Options) (binaries, error) {
 		return b, fmt.Errorf("lab: missing binaries: %s", strings.Join(missing, ", "))
 	}
 	return b, nil
-}
-
-// repoRoot finds the dojo checkout from the working directory up, or "".
-func repoRoot() string {
-	dir, err := os.Getwd()
-	if err != nil {
-		return ""
-	}
-	for {
-		data, err := os.ReadFile(filepath.Join(dir, "go.mod"))
-		if err == nil && strings.HasPrefix(string(data), "module github.com/kubedojo/dojo\n") {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return ""
-		}
-		dir = parent
-	}
 }

@@ -1,0 +1,299 @@
+package kindlab_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+	kindcluster "sigs.k8s.io/kind/pkg/cluster"
+
+	"github.com/kubedojo/dojo/internal/kindlab"
+	"github.com/kubedojo/dojo/internal/lab"
+	"github.com/kubedojo/dojo/internal/workshop"
+)
+
+// The kind tests run inside a network namespace of their own, beside a
+// dockerd of their own (kindlab.Main); the host's network is compared before
+// and after the run.
+func TestMain(m *testing.M) { os.Exit(kindlab.Main(m.Run)) }
+
+// TestUpOnKind is dojo up on a real kind cluster (v1.37.2, the node image
+// built by mk/kind.mk), through dojo's own kind code, as a learner runs it:
+// an interrupted first run, completed by the next; Redis (Debian's
+// redis-server, packaged under the chart's image name), producer and
+// consumer running on the real image dojo side-loads; Traefik's image, which
+// cannot be had offline, failing alone and reported with the image and the
+// pull error while the others install; no restarts, even with Redis gone for
+// a minute; a converging second run; dojo teardown deleting that cluster and
+// no other.
+func TestUpOnKind(t *testing.T) {
+	e := kindlab.StartT(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	defer cancel()
+
+	// The Traefik chart (a stand-in, internal/lab/charts/traefik) from a
+	// repository on this namespace's loopback: the upstream ones are
+	// unreachable here. Its image is not in the node and cannot be pulled.
+	repo, err := lab.ServeStandInCharts(filepath.Join(e.Dir, "charts"), "127.0.0.1:8879")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer repo.Close()
+	up := func(t *testing.T, args ...string) (string, error) {
+		t.Helper()
+		cmd := e.DojoCommand(ctx, append([]string{"up", "--node-image", kindlab.NodeImage, "--chart-repo", repo.URL(), "--timings"}, args...)...)
+		out, err := cmd.CombinedOutput()
+		t.Logf("dojo up %s:\n%s", strings.Join(args, " "), out)
+		return string(out), err
+	}
+
+	t.Run("an interrupted create is completed by the next run", func(t *testing.T) {
+		cmd := e.DojoCommand(ctx, "up", "--node-image", kindlab.NodeImage, "--chart-repo", repo.URL())
+		var out strings.Builder
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		// Interrupt once kind's node container exists: the create is under way.
+		waitFor(t, 60*time.Second, "kind's node container", func() (bool, string) {
+			names, _ := e.Docker.Run(ctx, "ps", "-a", "--format", "{{.Names}}")
+			return strings.Contains(names, "dojo-control-plane"), names
+		})
+		_ = cmd.Process.Signal(syscall.SIGINT)
+		err := cmd.Wait()
+		t.Logf("interrupted dojo up (%v):\n%s", err, out.String())
+		if err == nil {
+			t.Fatalf("dojo up interrupted during create exited 0:\n%s", out.String())
+		}
+		if !strings.Contains(out.String(), "run dojo up again") {
+			t.Errorf("the interrupted run does not say what to do:\n%s", out.String())
+		}
+	})
+
+	t.Run("first complete run: Traefik fails alone, named with its image and the pull error", func(t *testing.T) {
+		out, err := up(t, "--timeout", "100s")
+		if err == nil {
+			t.Fatalf("dojo up exited 0 although Traefik's image cannot be pulled")
+		}
+		for _, want := range []string{
+			"release traefik (namespace traefik)",
+			"docker.io/traefik:" + traefikTag(),
+			"up: redis installed, producer installed, consumer installed",
+		} {
+			if !strings.Contains(out, want) {
+				t.Errorf("dojo up's report lacks %q", want)
+			}
+		}
+		if !strings.Contains(out, "ImagePullBackOff") && !strings.Contains(out, "ErrImagePull") {
+			t.Errorf("the report does not give the pull's state in Kubernetes' words")
+		}
+		if !strings.Contains(out, "failed to pull") && !strings.Contains(out, "failed to resolve") {
+			t.Errorf("the report does not give the pull error")
+		}
+		for _, wrong := range []string{"redis (namespace", "producer (namespace", "consumer (namespace", "not started"} {
+			if strings.Contains(out, wrong) {
+				t.Errorf("a healthy release is reported as failed (%q)", wrong)
+			}
+		}
+		if !strings.Contains(out, "loading into the nodes") && !strings.Contains(out, "already in the nodes") {
+			t.Errorf("the dojo image was not side-loaded")
+		}
+	})
+
+	cs := client(t, e)
+	t.Run("producer and consumer ready on the side-loaded image, never restarted", func(t *testing.T) {
+		for _, app := range []string{workshop.ProducerRelease, workshop.ConsumerRelease} {
+			p := appPod(t, ctx, cs, app)
+			if !ready(p) {
+				t.Errorf("%s pod %s not ready: %+v", app, p.Name, p.Status.Conditions)
+			}
+			if n := restarts(p); n != 0 {
+				t.Errorf("%s pod %s restarted %d times on a fresh cluster", app, p.Name, n)
+			}
+			if img := p.Spec.Containers[0].Image; !strings.HasPrefix(img, "ghcr.io/kubedojo/dojo:") {
+				t.Errorf("%s runs %s, not dojo's image", app, img)
+			}
+		}
+		// When each became ready, from the node's creation (measured, for
+		// docs/benchmarks.md): cluster DNS, Redis, producer, consumer.
+		nodes, err := cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+		if err != nil || len(nodes.Items) == 0 {
+			t.Fatalf("nodes: %v", err)
+		}
+		born := nodes.Items[0].CreationTimestamp.Time
+		for _, w := range []struct{ ns, selector string }{
+			{"kube-system", "k8s-app=kube-dns"},
+			{workshop.AppNamespace, "app.kubernetes.io/instance=" + workshop.RedisRelease},
+			{workshop.AppNamespace, "app.kubernetes.io/instance=" + workshop.ProducerRelease},
+			{workshop.AppNamespace, "app.kubernetes.io/instance=" + workshop.ConsumerRelease},
+		} {
+			list, err := cs.CoreV1().Pods(w.ns).List(ctx, metav1.ListOptions{LabelSelector: w.selector})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range list.Items {
+				for _, c := range p.Status.Conditions {
+					if c.Type == corev1.PodReady && c.Status == corev1.ConditionTrue {
+						t.Logf("MEASURE %s/%s: created %s, ready %s after the node", w.ns, p.Name,
+							p.CreationTimestamp.Sub(born).Round(time.Second), c.LastTransitionTime.Sub(born).Round(time.Second))
+					}
+				}
+			}
+		}
+	})
+
+	t.Run("the producer answers and the consumer drains", func(t *testing.T) {
+		for _, args := range [][]string{{"load", "burst", "5"}, {"load", "drain", "--timeout", "60s"}} {
+			out, err := e.DojoCommand(ctx, args...).CombinedOutput()
+			t.Logf("dojo %s:\n%s", strings.Join(args, " "), out)
+			if err != nil {
+				t.Fatalf("dojo %s: %v", strings.Join(args, " "), err)
+			}
+		}
+	})
+
+	t.Run("a minute without Redis makes producer and consumer unready, never restarts them", func(t *testing.T) {
+		scaleRedis(t, ctx, cs, 0)
+		waitFor(t, 60*time.Second, "producer and consumer unready", func() (bool, string) {
+			p, c := appPod(t, ctx, cs, workshop.ProducerRelease), appPod(t, ctx, cs, workshop.ConsumerRelease)
+			return !ready(p) && !ready(c), fmt.Sprintf("producer ready %v, consumer ready %v", ready(p), ready(c))
+		})
+		time.Sleep(60 * time.Second)
+		scaleRedis(t, ctx, cs, 1)
+		waitFor(t, 90*time.Second, "producer and consumer ready again", func() (bool, string) {
+			p, c := appPod(t, ctx, cs, workshop.ProducerRelease), appPod(t, ctx, cs, workshop.ConsumerRelease)
+			return ready(p) && ready(c), fmt.Sprintf("producer ready %v, consumer ready %v", ready(p), ready(c))
+		})
+		for _, app := range []string{workshop.ProducerRelease, workshop.ConsumerRelease} {
+			if p := appPod(t, ctx, cs, app); restarts(p) != 0 {
+				t.Errorf("%s pod %s restarted %d times while Redis was away", app, p.Name, restarts(p))
+			}
+		}
+	})
+
+	t.Run("a second run converges", func(t *testing.T) {
+		out, err := up(t, "--timeout", "60s")
+		if err == nil {
+			t.Fatal("dojo up exited 0 although Traefik's image still cannot be pulled")
+		}
+		for _, want := range []string{"up: redis unchanged, producer unchanged, consumer unchanged", "already in the nodes"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("the second run's output lacks %q", want)
+			}
+		}
+		if strings.Contains(out, "create cluster") {
+			t.Errorf("the second run created the cluster again")
+		}
+	})
+
+	t.Run("dojo teardown deletes that cluster and no other", func(t *testing.T) {
+		t.Setenv("DOCKER_HOST", e.Docker.Host)
+		t.Setenv("HOME", e.Home)
+		kube := filepath.Join(e.Dir, "other.kubeconfig")
+		p := kindcluster.NewProvider(kindcluster.ProviderWithDocker())
+		cfg := fmt.Sprintf("kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnodes:\n- role: control-plane\n  image: %s\n", kindlab.NodeImage)
+		if err := p.Create("other", kindcluster.CreateWithRawConfig([]byte(cfg)), kindcluster.CreateWithKubeconfigPath(kube),
+			kindcluster.CreateWithDisplayUsage(false), kindcluster.CreateWithDisplaySalutation(false)); err != nil {
+			t.Fatalf("creating a second kind cluster: %v", err)
+		}
+		out, err := e.DojoCommand(ctx, "teardown").CombinedOutput()
+		t.Logf("dojo teardown:\n%s", out)
+		if err != nil {
+			t.Fatalf("dojo teardown: %v", err)
+		}
+		names, err := p.List()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Join(names, ",") != "other" {
+			t.Fatalf("clusters after dojo teardown: %v, want only [other]", names)
+		}
+		if err := p.Delete("other", kube); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// traefikTag is the image tag chart 41.3.0 (and its stand-in) runs.
+func traefikTag() string { return "v3.7.11" }
+
+func client(t *testing.T, e *kindlab.Env) kubernetes.Interface {
+	t.Helper()
+	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(
+		&clientcmd.ClientConfigLoadingRules{ExplicitPath: filepath.Join(e.Home, ".kube", "config")},
+		&clientcmd.ConfigOverrides{CurrentContext: workshop.KindContext(workshop.ClusterName)}).ClientConfig()
+	if err != nil {
+		t.Fatalf("the kubeconfig dojo up wrote: %v", err)
+	}
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cs
+}
+
+// appPod is the one pod of an app release.
+func appPod(t *testing.T, ctx context.Context, cs kubernetes.Interface, app string) corev1.Pod {
+	t.Helper()
+	list, err := cs.CoreV1().Pods(workshop.AppNamespace).List(ctx, metav1.ListOptions{LabelSelector: "app.kubernetes.io/instance=" + app})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list.Items) != 1 {
+		t.Fatalf("%d pods of %s, want 1", len(list.Items), app)
+	}
+	return list.Items[0]
+}
+
+func ready(p corev1.Pod) bool {
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
+
+func restarts(p corev1.Pod) int32 {
+	var n int32
+	for _, c := range p.Status.ContainerStatuses {
+		n += c.RestartCount
+	}
+	return n
+}
+
+func scaleRedis(t *testing.T, ctx context.Context, cs kubernetes.Interface, n int32) {
+	t.Helper()
+	s, err := cs.AppsV1().Deployments(workshop.AppNamespace).GetScale(ctx, workshop.RedisService, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Spec.Replicas = n
+	if _, err := cs.AppsV1().Deployments(workshop.AppNamespace).UpdateScale(ctx, workshop.RedisService, s, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func waitFor(t *testing.T, timeout time.Duration, what string, cond func() (bool, string)) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	last := ""
+	for time.Now().Before(deadline) {
+		ok, seen := cond()
+		if ok {
+			return
+		}
+		last = seen
+		time.Sleep(time.Second)
+	}
+	t.Fatalf("no %s within %s (last seen: %s)", what, timeout, last)
+}
