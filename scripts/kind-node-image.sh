@@ -37,6 +37,10 @@ PAUSE_TAGS="3.10.2 3.10"
 # this script again with --in-namespace, for the images and the node image.
 if [ "${1:-}" != --in-namespace ]; then
 out=${1:?usage: kind-node-image.sh OUT.tar}
+if [ "$(id -u)" -ne 0 ]; then
+	say "needs root (mmdebstrap --mode=root, chroot, and dockerd under kindrun): run it as root (make test does, in CI)"
+	exit 1
+fi
 : "${KINDRUN:?the kindrun binary (mk/kind.mk builds it)}"
 work=$(mktemp -d "${TMPDIR:-/tmp}/dojo-kind-node-XXXXXX")
 trap 'rm -rf "$work"' EXIT
@@ -71,28 +75,78 @@ printf '%s --fail-cgroupv1=false\n' "$(cat "$KIND_BASE/etc/default/kubelet")" >"
 ln -sf /usr/bin/containerd "$rootfs/usr/local/bin/containerd"
 # CRI looks for plugins in /opt/cni/bin; Debian installs them in /usr/lib/cni.
 for p in "$rootfs"/usr/lib/cni/*; do ln -sf "/usr/lib/cni/${p##*/}" "$rootfs/opt/cni/bin/"; done
-# kindnetd is not built here: a bridge network on the one node instead, and a
-# manifest for kind's "Installing CNI" step that asks nothing of the network.
-cat >"$rootfs/etc/cni/net.d/10-dojo-bridge.conflist" <<'EOF'
-{
-  "cniVersion": "0.4.0",
-  "name": "dojo-bridge",
-  "plugins": [
-    {"type": "bridge", "bridge": "cni0", "isGateway": true, "ipMasq": true, "hairpinMode": true,
-     "ipam": {"type": "host-local", "ranges": [[{"subnet": "10.244.0.0/16"}]], "routes": [{"dst": "0.0.0.0/0"}]}},
-    {"type": "portmap", "capabilities": {"portMappings": true}}
-  ]
-}
-EOF
+# kindnetd is not built here. Its STAND-IN: a bridge network on the one node,
+# whose configuration a DaemonSet writes into /etc/cni/net.d when kind's
+# "Installing CNI" step applies it, as kindnetd does; until then the node is
+# not Ready and only host-network pods (kube-proxy) start, as on kind's own
+# image. It writes it once kube-proxy has programmed the Services: CoreDNS
+# started before that dials the API's Service address into nothing and waits
+# out a 30 s timeout (seen here: cluster DNS ready 14 s or 52 s after the
+# node, depending on that race); kindnetd does not wait, so on kind's own
+# image the race is possible too.
 cat >"$rootfs/kind/manifests/default-cni.yaml" <<'EOF'
-# dojo's offline node: pods use the bridge network in /etc/cni/net.d.
+# STAND-IN for kindnetd in dojo's offline node image (scripts/kind-node-image.sh):
+# a bridge network on the one node, pod subnet 10.244.0.0/16 (kind's default).
 apiVersion: v1
 kind: ConfigMap
 metadata:
-  name: dojo-offline-cni
+  name: dojo-cni-standin
   namespace: kube-system
 data:
-  cni: bridge (/etc/cni/net.d/10-dojo-bridge.conflist)
+  10-dojo-bridge.conflist: |
+    {
+      "cniVersion": "0.4.0",
+      "name": "dojo-bridge",
+      "plugins": [
+        {"type": "bridge", "bridge": "cni0", "isGateway": true, "ipMasq": true, "hairpinMode": true,
+         "ipam": {"type": "host-local", "ranges": [[{"subnet": "10.244.0.0/16"}]], "routes": [{"dst": "0.0.0.0/0"}]}},
+        {"type": "portmap", "capabilities": {"portMappings": true}}
+      ]
+    }
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: dojo-cni-standin
+  namespace: kube-system
+  labels: {app: dojo-cni-standin}
+spec:
+  selector:
+    matchLabels: {app: dojo-cni-standin}
+  template:
+    metadata:
+      labels: {app: dojo-cni-standin}
+    spec:
+      hostNetwork: true
+      priorityClassName: system-node-critical
+      tolerations: [{operator: Exists}]
+      terminationGracePeriodSeconds: 1
+      containers:
+        - name: install
+          image: localhost/dojo-cni-standin:v1
+          imagePullPolicy: Never
+          # Waits (60 s at most) until kube-proxy's /healthz says its rules
+          # are in place, so that pods started once the node is Ready reach
+          # the API's Service address at once.
+          command:
+            - /bin/sh
+            - -c
+            - |
+              for i in $(seq 60); do
+                printf 'GET /healthz HTTP/1.0\r\n\r\n' | nc -w 2 127.0.0.1 10256 2>/dev/null | grep -q ' 200 ' && break
+                sleep 1
+              done
+              cp /config/10-dojo-bridge.conflist /host/net.d/.dojo.tmp
+              mv /host/net.d/.dojo.tmp /host/net.d/10-dojo-bridge.conflist
+              while :; do sleep 3600; done
+          volumeMounts:
+            - {name: config, mountPath: /config}
+            - {name: net-d, mountPath: /host/net.d}
+      volumes:
+        - name: config
+          configMap: {name: dojo-cni-standin}
+        - name: net-d
+          hostPath: {path: /etc/cni/net.d, type: DirectoryOrCreate}
 EOF
 # systemd in a container, as kind's base image sets it up.
 find "$rootfs/lib/systemd/system/sysinit.target.wants/" -name systemd-tmpfiles-setup.service -delete
@@ -237,6 +291,11 @@ for tag in $PAUSE_TAGS; do
 		$docker save "registry.k8s.io/pause:$tag" -o "$images/registry.k8s.io_pause_$tag.tar"
 	fi
 done
+
+# The CNI stand-in's image (see default-cni.yaml above): busybox alone.
+d=$work/img-cni-standin
+skeleton "$d"
+package localhost/dojo-cni-standin:v1 "$d" '["/bin/sh"]' "$made" "io.kubedojo.stand-in=kindnetd"
 
 # The workshop's Redis: Debian's redis-server and redis-cli (real Redis, of
 # Debian's version, not the chart's tag), under the name the chart runs.

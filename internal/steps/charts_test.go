@@ -252,7 +252,9 @@ func checkHealthProbes(t *testing.T, name string, c corev1.Container) {
 	// Readiness asks whether the app can reach Redis (/healthz); liveness
 	// only whether the process answers (/livez), so a Redis outage makes the
 	// pods unready and never restarts them.
-	for kind, p := range map[string]*corev1.Probe{"readiness": c.ReadinessProbe, "liveness": c.LivenessProbe} {
+	// The startup probe (/livez, every second) lets readiness be asked as
+	// soon as the process answers.
+	for kind, p := range map[string]*corev1.Probe{"readiness": c.ReadinessProbe, "liveness": c.LivenessProbe, "startup": c.StartupProbe} {
 		if p == nil || p.HTTPGet == nil {
 			t.Errorf("%s: no HTTP %s probe", name, kind)
 			continue
@@ -261,10 +263,13 @@ func checkHealthProbes(t *testing.T, name string, c corev1.Container) {
 		if p.HTTPGet.Port.StrVal != "" {
 			port = int(containerPort(c, p.HTTPGet.Port.StrVal))
 		}
-		want := map[string]string{"readiness": "/healthz", "liveness": "/livez"}[kind]
+		want := map[string]string{"readiness": "/healthz", "liveness": "/livez", "startup": "/livez"}[kind]
 		if p.HTTPGet.Path != want || port != 8080 {
 			t.Errorf("%s: %s probe on %s port %d, want %s on 8080", name, kind, p.HTTPGet.Path, port, want)
 		}
+	}
+	if p := c.StartupProbe; p != nil && (p.PeriodSeconds != 1 || p.PeriodSeconds*p.FailureThreshold < 10) {
+		t.Errorf("%s: startup probe every %d s, %d times: want every second, for 10 s or more", name, p.PeriodSeconds, p.FailureThreshold)
 	}
 }
 
