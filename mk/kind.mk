@@ -21,7 +21,7 @@ KIND_BASE = $(shell $(GO) env GOMODCACHE)/sigs.k8s.io/kind@$(KIND_VERSION)/image
 REDIS_IMAGE := $(shell sed -n 's/^[[:space:]]*RedisImage *= *"\(.*\)"/\1/p' internal/versions/versions.go)
 # What the node image is made of: the script, every module's go.sum, the
 # pause program, kind's version, Redis's image name and Debian's redis-server.
-KIND_NODE_INPUTS := scripts/kind-node-image.sh tools/k8s/go.sum tools/etcd/go.sum tools/coredns/go.sum \
+KIND_NODE_INPUTS := scripts/kind-node-image.sh tools/k8s/go.sum tools/etcd/go.sum tools/etcd/main.go tools/coredns/go.sum \
 	tools/crictl/go.sum internal/kindlab/cmd/pause/main.go
 KIND_NODE_KEY = $(shell { cat $(KIND_NODE_INPUTS); echo $(KIND_VERSION) $(REDIS_IMAGE) $(KIND_NODE_IMAGE); \
 	dpkg-query -W -f '$${Version}' redis-server 2>/dev/null; } | sha256sum | cut -c1-16)

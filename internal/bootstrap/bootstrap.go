@@ -353,7 +353,7 @@ func (u *run) upKind(ctx context.Context) (cluster.Provider, *kube.Access, error
 	p := rep.Provider
 	cfg := cluster.ConfigOptions{Name: o.Name, NodeImage: o.NodeImage}
 	nodeImage := cmp.Or(o.NodeImage, versions.NodeImage)
-	if rep.Exists && o.NodeImage != "" {
+	if rep.Exists && o.NodeImage != "" && cluster.WasReady(o.StateDir, o.Name) {
 		u.warn(fmt.Sprintf("cluster %s exists already: --node-image %s applies only when dojo up creates it (dojo teardown, then dojo up, to change it)", o.Name, o.NodeImage))
 	}
 	label := "cluster " + o.Name

@@ -320,3 +320,34 @@ func TestPreflightWarningIsPrintedOnce(t *testing.T) {
 		t.Fatalf("a warning stopped dojo up: created %v", p.Created())
 	}
 }
+
+// --node-image on a cluster that came up complete once is said to apply only
+// to a new cluster; on a half-made one (which dojo up recreates with it) it is
+// not.
+func TestNodeImageWarningOnlyForACompleteCluster(t *testing.T) {
+	for _, c := range []struct {
+		ready bool
+		warns bool
+	}{{ready: true, warns: true}, {ready: false, warns: false}} {
+		stateDir := t.TempDir()
+		p := cluster.NewStandIn()
+		if c.ready {
+			p.Add("dojo", nil)
+			if err := cluster.MarkReady(stateDir, "dojo"); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			p.AddHalfMade("dojo")
+			if err := cluster.MarkCreating(stateDir, "dojo"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		env := upEnv(p, func(int) cluster.PortUser { return cluster.PortUser{InUse: true} }, map[string]string{"docker": "Docker version 27"})
+		streams, _, _, errOut := ui.Test(false, false)
+		env.Progress = ui.NewProgress(streams)
+		_, _ = Up(context.Background(), Options{Name: "dojo", NodeImage: "localhost/node:v1", Workspace: t.TempDir(), Version: "dev", StateDir: stateDir}, env)
+		if got := strings.Contains(errOut.String(), "applies only when dojo up creates it"); got != c.warns {
+			t.Errorf("ready %v: warned %v, want %v:\n%s", c.ready, got, c.warns, errOut)
+		}
+	}
+}

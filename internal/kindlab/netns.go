@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -81,6 +82,18 @@ func reexec() (int, error) {
 		return 0, fmt.Errorf("kindlab: unshare: %w", err)
 	}
 	ns := namespaceOf(cmd.Process.Pid, self)
+	// This process must outlive the child to sweep and check: Ctrl-C reaches
+	// the child from the terminal anyway, SIGTERM is passed on.
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	go func() {
+		for s := range sigs {
+			if s == syscall.SIGTERM {
+				_ = cmd.Process.Signal(s)
+			}
+		}
+	}()
 	err = cmd.Wait()
 	code := 0
 	var exit *exec.ExitError
@@ -92,7 +105,7 @@ func reexec() (int, error) {
 	}
 	if ns != "" {
 		if left := endNamespace(ns, self); len(left) > 0 {
-			fmt.Fprintf(os.Stderr, "kindlab: %d processes were still running in the test's network namespace and were ended: %s\n", len(left), strings.Join(left, ", "))
+			fmt.Fprintf(os.Stderr, "kindlab: processes were still running in the test's network namespace and were ended: %s\n", strings.Join(left, ", "))
 			code = max(code, 1)
 		}
 	}
