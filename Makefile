@@ -21,7 +21,7 @@ test: fmt-check vet build $(TEST_PREREQS) unit kind-suite fuzz
 # a kind cluster beside the lab would slow both). -timeout: the lab's and the
 # kind suite's own budgets are longer than go test's default 10 minutes.
 unit:
-	$(GO) test -count=1 -timeout 30m $$($(GO) list ./... | grep -v '/internal/kindlab$$')
+	pkgs=$$($(GO) list ./...) && $(GO) test -count=1 -timeout 30m $$(echo "$$pkgs" | grep -v '/internal/kindlab$$')
 
 kind-suite:
 	$(GO) test -count=1 -timeout 30m ./internal/kindlab/
