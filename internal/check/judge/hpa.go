@@ -258,6 +258,18 @@ func WakesUp(published int, replicas int32, waited time.Duration) check.Result {
 		"kubectl describe hpa consumer: its conditions say why it does not scale")
 }
 
+// WaitsForScaleDown says the queue is empty, the consumer still has
+// replicas and step 10's HPA (minReplicas 0) may yet take them away: what
+// is seen just after a burst, while the downscale stabilization window
+// holds the HPA's last count.
+func WaitsForScaleDown(q Queue, dep Workload, h HPA) bool {
+	if q.Err != nil || q.Length > 0 || dep.Err != nil || !dep.Found || max(dep.Desired, dep.Replicas) == 0 || !h.Found || h.Object == nil {
+		return false
+	}
+	m := h.Object.Spec.MinReplicas
+	return m != nil && *m == 0
+}
+
 // RestsAtZero says the consumer is at 0 replicas because step 10's HPA
 // (minReplicas 0) put it there.
 func RestsAtZero(dep Workload, h HPA) bool {

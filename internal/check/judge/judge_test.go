@@ -209,3 +209,45 @@ func TestValueMatchesAllowsTheQueueToMove(t *testing.T) {
 	mustMention(t, "milli", ValueMatches(CustomMetric{Values: []string{"40500m"}}, q(41)), check.Pass)
 	mustMention(t, "doubled", ValueMatches(CustomMetric{Values: []string{"80"}}, q(40)), check.Fail, "says 80", "Prometheus 40")
 }
+
+// After step 10 the consumer rests at 0 under the HPA: step 2's app is
+// still deployed. Without that HPA a consumer at 0 is not.
+func TestAppDeployedWithTheConsumerRestingAtZero(t *testing.T) {
+	zero := hpa(strings.Replace(referenceHPA, "minReplicas: 1", "minReplicas: 0", 1))
+	rels := []Release{{Name: "redis", Found: true, Status: "deployed"}, {Name: "producer", Found: true, Status: "deployed"}, {Name: "consumer", Found: true, Status: "deployed"}}
+	wls := []Workload{
+		{Kind: "Deployment", Namespace: "default", Name: "redis-master", Found: true, Desired: 1, Ready: 1},
+		{Kind: "Deployment", Namespace: "default", Name: "producer", Found: true, Desired: 1, Ready: 1},
+		{Kind: "Deployment", Namespace: "default", Name: "consumer", Found: true, Desired: 0, Ready: 0},
+	}
+	mustMention(t, "resting", AppDeployed(rels, wls, zero), check.Pass, "rests at 0 replicas")
+	mustMention(t, "step 9's HPA", AppDeployed(rels, wls, hpa(referenceHPA)), check.Fail, "consumer wants 0 replica(s)")
+	mustMention(t, "no HPA", AppDeployed(rels, wls, HPA{}), check.Fail, "consumer wants 0 replica(s)")
+	wls[1].Desired = 0
+	mustMention(t, "producer at 0", AppDeployed(rels, wls, zero), check.Fail, "producer wants 0 replica(s)")
+}
+
+// Step 10 waits for a scale-down only when it may still come: an empty
+// queue, replicas left, and an HPA allowed to reach 0.
+func TestWaitsForScaleDown(t *testing.T) {
+	zero := hpa(strings.Replace(referenceHPA, "minReplicas: 1", "minReplicas: 0", 1))
+	three := Workload{Found: true, Desired: 3, Replicas: 3}
+	for _, c := range []struct {
+		name string
+		q    Queue
+		dep  Workload
+		h    HPA
+		want bool
+	}{
+		{"just after a burst", Queue{}, three, zero, true},
+		{"items still wait", Queue{Length: 4}, three, zero, false},
+		{"already at zero", Queue{}, Workload{Found: true}, zero, false},
+		{"step 9's floor of 1", Queue{}, three, hpa(referenceHPA), false},
+		{"no HPA", Queue{}, three, HPA{}, false},
+		{"queue unreadable", Queue{Err: errors.New("refused")}, three, zero, false},
+	} {
+		if got := WaitsForScaleDown(c.q, c.dep, c.h); got != c.want {
+			t.Errorf("%s: %v, want %v", c.name, got, c.want)
+		}
+	}
+}

@@ -101,7 +101,7 @@ them. Exit status 3 means a criterion failed.`,
 	f.AddClusterFlags(cmd.Flags())
 	fl := cmd.Flags()
 	fl.BoolVar(&opts.All, "all", false, "check every step in order")
-	fl.BoolVar(&opts.JSON, "json", false, "print one JSON object per criterion")
+	fl.BoolVar(&opts.JSON, "json", false, "print the results as a JSON array, one object per criterion")
 	fl.BoolVar(&opts.Static, "static", false, "skip the live criteria (they publish items and wait)")
 	fl.BoolVar(&opts.Watch, "watch", false, "check again until the step passes (Ctrl-C stops)")
 	fl.BoolVar(&opts.Why, "why", false, "walk the chain exporter → Prometheus → rule → adapter → HPA → replicas and stop at the first broken link (also shown when a criterion of steps 8–10 fails)")
