@@ -19,7 +19,7 @@ LAB_TOOLS := $(addprefix $(LAB_BIN)/,$(LAB_K8S_CMDS)) $(LAB_BIN)/prometheus-adap
 TEST_PREREQS += lab-tools
 
 .PHONY: lab-tools lab-run lab-shell lab-test lab-clean
-lab-tools: $(LAB_TOOLS)
+lab-tools: $(LAB_TOOLS) crds
 
 $(addprefix $(LAB_BIN)/,$(LAB_K8S_CMDS)): $(LAB_BIN)/%: tools/k8s/go.mod tools/k8s/go.sum
 	@mkdir -p $(LAB_BIN)

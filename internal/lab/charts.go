@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"helm.sh/helm/v4/pkg/chart/common"
 	"helm.sh/helm/v4/pkg/chart/loader/archive"
 	chart "helm.sh/helm/v4/pkg/chart/v2"
 	"helm.sh/helm/v4/pkg/chart/v2/loader"
@@ -62,7 +63,7 @@ func (l *Lab) startChartRepo(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	r, err := ServeStandInCharts(filepath.Join(l.dir, "chart-repo"), ip+":8879")
+	r, err := ServeStandInCharts(filepath.Join(l.dir, "chart-repo"), ip+":8879", StandInOptions{CRDDir: l.bins.crds})
 	if err != nil {
 		return err
 	}
@@ -71,11 +72,34 @@ func (l *Lab) startChartRepo(ctx context.Context) error {
 	return nil
 }
 
+// StandInChartFiles is the stand-in charts' source (charts/NAME/...), for
+// tests that read what a stand-in declares.
+func StandInChartFiles() fs.FS { return standInCharts }
+
+// StandInOptions says which variant of the stand-in charts to serve.
+type StandInOptions struct {
+	// RealOperator serves kube-prometheus-stack with what upstream renders
+	// for the Prometheus operator (its Deployment, RBAC, Service, admission
+	// webhooks): for a real cluster whose nodes hold the operator's image.
+	// Without it those templates are left out and the lab's operator
+	// stand-in plays the operator.
+	RealOperator bool
+	// CRDDir holds the monitoring.coreos.com CRDs the chart ships (the
+	// operator module's real ones, which `make crds` copies to
+	// .cache/promop/crds), in a subchart crds as upstream ships them.
+	// Required.
+	CRDDir string
+}
+
+// operatorTemplates is where the stand-in kube-prometheus-stack keeps what it
+// renders for the real operator.
+const operatorTemplates = "templates/prometheus-operator/"
+
 // ServeStandInCharts packages the stand-in charts into dir and serves them
 // as a Helm chart repository on addr (host:port), so Helm's real download
 // code runs against them: the lab's repository, and the kind tests' (which
 // have no way to the upstream ones).
-func ServeStandInCharts(dir, addr string) (*StandInRepo, error) {
+func ServeStandInCharts(dir, addr string, o StandInOptions) (*StandInRepo, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
@@ -87,6 +111,11 @@ func ServeStandInCharts(dir, addr string) (*StandInRepo, error) {
 		ch, err := loadFS(standInCharts, path.Join("charts", e.Name()))
 		if err != nil {
 			return nil, fmt.Errorf("stand-in chart %s: %w", e.Name(), err)
+		}
+		if e.Name() == "kube-prometheus-stack" {
+			if err := o.apply(ch); err != nil {
+				return nil, err
+			}
 		}
 		if _, err := chartutil.Save(ch, dir); err != nil {
 			return nil, err
@@ -110,6 +139,51 @@ func ServeStandInCharts(dir, addr string) (*StandInRepo, error) {
 	return &StandInRepo{url: url, srv: srv}, nil
 }
 
+// apply makes the kube-prometheus-stack stand-in the variant o asks for.
+func (o StandInOptions) apply(ch *chart.Chart) error {
+	if !o.RealOperator {
+		kept := ch.Templates[:0]
+		for _, t := range ch.Templates {
+			if !strings.HasPrefix(t.Name, operatorTemplates) {
+				kept = append(kept, t)
+			}
+		}
+		ch.Templates = kept
+	}
+	if o.CRDDir == "" {
+		return fmt.Errorf("the stand-in kube-prometheus-stack needs the operator's CRDs: run make crds")
+	}
+	crds, err := filepath.Glob(filepath.Join(o.CRDDir, "*.yaml"))
+	if err != nil {
+		return err
+	}
+	if len(crds) == 0 {
+		return fmt.Errorf("no CRDs in %s: run make crds", o.CRDDir)
+	}
+	// As upstream: in a subchart crds (condition crds.enabled), whose files
+	// Helm leaves out of the release it stores (the CRDs would not fit in
+	// its 1 MiB Secret), installed before the templates.
+	files := ch.Files[:0]
+	for _, f := range ch.Files {
+		if !strings.HasPrefix(f.Name, "crds/") {
+			files = append(files, f)
+		}
+	}
+	ch.Files = files
+	sub := &chart.Chart{Metadata: &chart.Metadata{APIVersion: chart.APIVersionV2, Name: "crds", Version: ch.Metadata.Version,
+		Description: "STAND-IN: the operator module's monitoring.coreos.com CRDs, as kube-prometheus-stack's crds subchart ships them"}}
+	for _, c := range crds {
+		data, err := os.ReadFile(c)
+		if err != nil {
+			return err
+		}
+		sub.Files = append(sub.Files, &common.File{Name: "crds/" + filepath.Base(c), Data: data})
+	}
+	ch.AddDependency(sub)
+	ch.Metadata.Dependencies = append(ch.Metadata.Dependencies, &chart.Dependency{Name: "crds", Version: sub.Metadata.Version, Condition: "crds.enabled"})
+	return nil
+}
+
 // URL is the repository's URL (for --chart-repo or DOJO_CHART_REPO).
 func (r *StandInRepo) URL() string { return r.url }
 
@@ -126,8 +200,8 @@ func (r *StandInRepo) close() {
 // the pinned upstream charts (same names and versions as upstream).
 func (l *Lab) ChartRepoURL() string { return l.repo.url }
 
-// installCRDs applies the stand-in monitoring.coreos.com CRDs when the
-// options ask for them.
+// installCRDs applies the monitoring.coreos.com CRDs when the options ask
+// for them.
 func (l *Lab) installCRDs(ctx context.Context) error {
 	if !l.opts.MonitoringCRDs {
 		return nil
@@ -135,16 +209,17 @@ func (l *Lab) installCRDs(ctx context.Context) error {
 	return l.InstallMonitoringCRDs(ctx)
 }
 
-// InstallMonitoringCRDs applies the stand-in CRDs for Prometheus,
-// ServiceMonitor and PrometheusRule and waits until they are served.
+// InstallMonitoringCRDs applies the operator module's monitoring.coreos.com
+// CRDs (the ones kube-prometheus-stack installs) and waits until
+// Prometheus, ServiceMonitor and PrometheusRule are served.
 func (l *Lab) InstallMonitoringCRDs(ctx context.Context) error {
 	gvr := schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
-	files, err := fs.Glob(standInCharts, "charts/kube-prometheus-stack/crds/*.yaml")
+	files, err := filepath.Glob(filepath.Join(l.bins.crds, "*.yaml"))
 	if err != nil {
 		return err
 	}
 	for _, f := range files {
-		data, err := fs.ReadFile(standInCharts, f)
+		data, err := os.ReadFile(f)
 		if err != nil {
 			return err
 		}

@@ -78,6 +78,38 @@ func launchIngressStandIn(l *Lab, in launchInput) (procSpec, error) {
 	return procSpec{path: self, args: args, env: []string{ingressStandInEnv + "=1"}}, nil
 }
 
+// IngressStandInMain runs the INGRESS STAND-IN as a container's program on a
+// real cluster (the image internal/lab/cmd/ingress-standin, which the kind
+// tests load under Traefik's image name): it reads the arguments the Traefik
+// chart gives Traefik (--entryPoints.NAME.address=:PORT/tcp for the entry
+// points traefik and web, --providers.kubernetesingress.ingressClass) and
+// reads the API with the pod's service account. It returns the exit code.
+func IngressStandInMain(traefikArgs []string) int {
+	args := []string{"-class", "traefik"}
+	for _, a := range traefikArgs {
+		if v, ok := strings.CutPrefix(a, "--providers.kubernetesingress.ingressClass="); ok {
+			args = append(args, "-class", v)
+		}
+		rest, ok := strings.CutPrefix(a, "--entryPoints.")
+		name, addr, ok2 := strings.Cut(rest, ".address=")
+		if !ok || !ok2 {
+			continue
+		}
+		port := strings.TrimPrefix(strings.TrimSuffix(addr, "/tcp"), ":")
+		switch name {
+		case "traefik":
+			args = append(args, "-ping", port)
+		case "web":
+			args = append(args, "-web", port)
+		}
+	}
+	if err := runIngressStandIn(args); err != nil {
+		fmt.Fprintln(os.Stderr, "ingress stand-in:", err)
+		return 1
+	}
+	return 0
+}
+
 type portList []string
 
 func (p *portList) String() string     { return strings.Join(*p, ",") }
@@ -86,7 +118,7 @@ func (p *portList) Set(v string) error { *p = append(*p, v); return nil }
 func runIngressStandIn(argv []string) error {
 	fs := flag.NewFlagSet("ingress-standin", flag.ContinueOnError)
 	ip := fs.String("ip", "", "address to listen on")
-	kubeconfig := fs.String("kubeconfig", "", "kubeconfig of the lab")
+	kubeconfig := fs.String("kubeconfig", "", "kubeconfig of the lab (none: the pod's service account)")
 	class := fs.String("class", "traefik", "IngressClass served")
 	ping := fs.String("ping", "8080", "port of /ping")
 	var web portList

@@ -47,8 +47,9 @@ type Options struct {
 	// --horizontal-pod-autoscaler-downscale-stabilization (default 20s, as
 	// dojo's kind config; tests use less).
 	DownscaleStabilization time.Duration
-	// MonitoringCRDs installs the stand-in monitoring.coreos.com CRDs at start
-	// (on a learner's cluster kube-prometheus-stack brings them in step 5).
+	// MonitoringCRDs installs the monitoring.coreos.com CRDs (the operator
+	// module's, as kube-prometheus-stack ships them) at start (on a
+	// learner's cluster kube-prometheus-stack brings them in step 5).
 	MonitoringCRDs bool
 	// Logf receives progress lines; default discards them.
 	Logf func(format string, args ...any)
@@ -292,6 +293,7 @@ type binaries struct {
 	etcd, apiserver, controllerManager     string
 	kubectl, adapter                       string
 	prometheus, redis, redisExporter, dojo string
+	crds                                   string // the operator module's real CRDs (make crds)
 }
 
 func findBinaries(opts Options) (binaries, error) {
@@ -338,6 +340,12 @@ func findBinaries(opts Options) (binaries, error) {
 	b.redisExporter = system("prometheus-redis-exporter")
 	if _, err := os.Stat(b.dojo); err != nil {
 		missing = append(missing, fmt.Sprintf("dojo (%s; run `make build`)", b.dojo))
+	}
+	if root != "" {
+		b.crds = filepath.Join(root, ".cache", "promop", "crds")
+	}
+	if _, err := os.Stat(filepath.Join(b.crds, "monitoring.coreos.com_prometheuses.yaml")); err != nil {
+		missing = append(missing, fmt.Sprintf("the monitoring.coreos.com CRDs (%s; run `make crds`)", b.crds))
 	}
 	if len(missing) > 0 {
 		return b, fmt.Errorf("lab: missing binaries: %s", strings.Join(missing, ", "))

@@ -32,7 +32,7 @@ func monitoring(resource string) schema.GroupVersionResource {
 
 // PrometheusImage is the image the operator stand-in puts in a Prometheus's
 // StatefulSet; the process kubelet runs Debian's prometheus for it.
-const PrometheusImage = "quay.io/prometheus/prometheus:v3.9.1"
+const PrometheusImage = "quay.io/prometheus/prometheus:v3.14.0-distroless"
 
 // operator is the lab's OPERATOR STAND-IN for prometheus-operator. Every
 // second it reads the Prometheus, ServiceMonitor and PrometheusRule objects in

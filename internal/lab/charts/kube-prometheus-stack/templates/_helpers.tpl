@@ -20,3 +20,24 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 app.kubernetes.io/part-of: kube-prometheus-stack
 chart: {{ .Chart.Name }}-{{ .Chart.Version }}
 {{- end -}}
+{{- define "kps.operator.fullname" -}}{{ include "kps.fullname" . }}-operator{{- end -}}
+{{- define "kps.admission.fullname" -}}{{ include "kps.fullname" . }}-admission{{- end -}}
+{{- define "kps.operator.labels" -}}
+{{ include "kps.labels" . }}
+app.kubernetes.io/version: {{ .Chart.Version | quote }}
+app: kube-prometheus-stack-operator
+app.kubernetes.io/name: kube-prometheus-stack-prometheus-operator
+app.kubernetes.io/component: prometheus-operator
+{{- end -}}
+{{- define "kps.operator.selector" -}}
+app: kube-prometheus-stack-operator
+release: {{ .Release.Name | quote }}
+{{- end -}}
+{{- define "kps.operator.image" -}}
+{{- $i := .Values.prometheusOperator.image -}}
+{{ $i.registry }}/{{ $i.repository }}:{{ $i.tag | default .Chart.AppVersion }}
+{{- end -}}
+{{- define "kps.reloader.image" -}}
+{{- $i := .Values.prometheusOperator.prometheusConfigReloader.image -}}
+{{ $i.registry }}/{{ $i.repository }}:{{ $i.tag | default .Chart.AppVersion }}
+{{- end -}}

@@ -7,16 +7,15 @@
 {{- else -}}{{ printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}{{- end -}}
 {{- end -}}
 {{- end -}}
+{{- /* Labels as 6.29.0 has them (upstream left app/release in 6.3.0). */ -}}
 {{- define "pre.selectorLabels" -}}
-app: {{ include "pre.name" . }}
-release: {{ .Release.Name }}
-{{- end -}}
-{{- define "pre.labels" -}}
-{{ include "pre.selectorLabels" . }}
-chart: {{ .Chart.Name }}-{{ .Chart.Version }}
-heritage: {{ .Release.Service }}
 app.kubernetes.io/name: {{ include "pre.name" . }}
 app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+{{- define "pre.labels" -}}
+helm.sh/chart: {{ .Chart.Name }}-{{ .Chart.Version }}
+{{ include "pre.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Values.image.tag | default .Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end -}}
 {{- define "pre.serviceAccountName" -}}
