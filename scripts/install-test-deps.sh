@@ -14,6 +14,7 @@ dockerd           docker.io
 mmdebstrap        mmdebstrap
 busybox           busybox-static
 jq                jq
+curl              curl
 iptables-save     iptables
 etcd              etcd-server
 prometheus        prometheus

@@ -12,8 +12,12 @@
 # of its own in a network namespace of its own (see docs/kind.md).
 #
 # Inputs (environment, set by mk/kind.mk):
-#   KIND_BIN    kubelet kubeadm kube-scheduler kube-proxy etcd coredns crictl pause
-#   LAB_BIN     kube-apiserver kube-controller-manager kubectl (the lab's builds)
+#   KIND_BIN    kubelet kubeadm kube-scheduler kube-proxy etcd coredns crictl pause,
+#               operator prometheus-config-reloader prometheus
+#   LAB_BIN     kube-apiserver kube-controller-manager kubectl prometheus-adapter
+#               (the lab's builds)
+#   CHAIN_IMAGES the workshop chain's image names, one program=NAME per word
+#               for operator, reloader, prometheus, exporter and adapter
 #   KIND_BASE   kind's images/base/files directory
 #   K8S_VERSION v1.37.2
 #   NODE_IMAGE  the tag the node image gets
@@ -22,7 +26,7 @@
 set -Eeuo pipefail
 trap 'echo "kind-node-image: failed (exit $?) at line $LINENO: $BASH_COMMAND" >&2' ERR
 
-: "${KIND_BIN:?}" "${LAB_BIN:?}" "${KIND_BASE:?}" "${K8S_VERSION:?}" "${NODE_IMAGE:?}" "${REDIS_IMAGE:?}"
+: "${KIND_BIN:?}" "${LAB_BIN:?}" "${KIND_BASE:?}" "${K8S_VERSION:?}" "${NODE_IMAGE:?}" "${REDIS_IMAGE:?}" "${CHAIN_IMAGES:?}"
 docker=/usr/bin/docker # Debian's client, the daemon's own version
 say() { printf 'kind-node-image: %s\n' "$*" >&2; }
 
@@ -317,6 +321,48 @@ chmod 0755 "$d/usr/local/bin/entrypoint"
 redis_version=$(dpkg-query -W -f '${Version}' redis-server)
 package "$REDIS_IMAGE" "$d" '["/usr/local/bin/entrypoint"]' "$made" \
 	"io.kubedojo.contents=debian-redis-server-$redis_version"
+
+# The workshop chain, real programs under the names the pinned charts run:
+# the Prometheus operator, its config reloader and Prometheus built from their
+# Go modules (Prometheus without its web UI's assets: the API is all dojo and
+# the adapter use), the adapter built from its module (the lab's build), and
+# Debian's prometheus-redis-exporter (its own version, not the chart's tag: the
+# exporter's module is not served). Entry points as in the upstream images.
+chain_image() { # program: the image name CHAIN_IMAGES gives it
+	local w
+	for w in $CHAIN_IMAGES; do
+		[ "${w%%=*}" = "$1" ] && { echo "${w#*=}"; return; }
+	done
+	say "CHAIN_IMAGES names no image for $1"
+	exit 1
+}
+for c in operator prometheus-config-reloader prometheus; do
+	d=$work/img-$c
+	skeleton "$d"
+	cp "$KIND_BIN/$c" "$d/bin/$c"
+	mkdir -p "$d/prometheus" "$d/etc/prometheus"
+	chmod 0777 "$d/prometheus"
+	case $c in
+	operator) name=$(chain_image operator) ;;
+	prometheus-config-reloader) name=$(chain_image reloader) ;;
+	prometheus) name=$(chain_image prometheus) ;;
+	esac
+	package "$name" "$d" "[\"/bin/$c\"]" "$made" "io.kubedojo.contents=built-from-go-module"
+done
+d=$work/img-adapter
+skeleton "$d"
+cp "$LAB_BIN/prometheus-adapter" "$d/adapter"
+with_libs "$d" "$LAB_BIN/prometheus-adapter"
+name=$(chain_image adapter)
+package "$name" "$d" '["/adapter"]' "$made" "io.kubedojo.contents=built-from-go-module"
+d=$work/img-exporter
+skeleton "$d"
+cp /usr/bin/prometheus-redis-exporter "$d/redis_exporter"
+with_libs "$d" /usr/bin/prometheus-redis-exporter
+exporter_version=$(dpkg-query -W -f '${Version}' prometheus-redis-exporter)
+name=$(chain_image exporter)
+package "$name" "$d" '["/redis_exporter"]' "$made" \
+	"io.kubedojo.contents=debian-prometheus-redis-exporter-$exporter_version"
 
 # ---------------------------------------------------------------------------
 # 3. The node image: the root filesystem, then, in a throwaway container,

@@ -3,6 +3,8 @@ package kindlab_test
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,7 +19,6 @@ import (
 	kindcluster "sigs.k8s.io/kind/pkg/cluster"
 
 	"github.com/kubedojo/dojo/internal/kindlab"
-	"github.com/kubedojo/dojo/internal/lab"
 	"github.com/kubedojo/dojo/internal/workshop"
 )
 
@@ -40,10 +41,12 @@ func TestUpOnKind(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
 
-	// The Traefik chart (a stand-in, internal/lab/charts/traefik) from a
-	// repository on this namespace's loopback: the upstream ones are
-	// unreachable here. Its image is not in the node and cannot be pulled.
-	repo, err := lab.ServeStandInCharts(filepath.Join(e.Dir, "charts"), "127.0.0.1:8879")
+	// The upstream charts' stand-ins (internal/lab/charts) from a repository
+	// on this namespace's loopback: the upstream ones are unreachable here.
+	// Traefik's image is not in the node and cannot be pulled.
+	// kube-prometheus-stack's renders what upstream renders for the real
+	// operator, with the operator module's real CRDs (make crds).
+	repo, err := e.ServeCharts()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,6 +198,37 @@ func TestUpOnKind(t *testing.T) {
 		}
 	})
 
+	t.Run("once Traefik's image is in the node, the next run completes and the producer answers on port 80", func(t *testing.T) {
+		if err := e.LoadIngressStandIn(ctx); err != nil {
+			t.Fatal(err)
+		}
+		out, err := up(t, "--timeout", "120s")
+		if err != nil {
+			t.Fatalf("dojo up with Traefik's image in the node: %v", err)
+		}
+		if !strings.Contains(out, "traefik") {
+			t.Errorf("dojo up's output does not mention the release traefik")
+		}
+		// The laptop's port 80, as kind maps it: this namespace's loopback
+		// → the node's port 80 → Traefik's hostPort → the producer's
+		// Ingress, by its host.
+		waitFor(t, 60*time.Second, "the producer through the ingress on port 80", func() (bool, string) {
+			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://127.0.0.1:80/queue", nil)
+			req.Host = "producer." + workshop.Domain
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				return false, err.Error()
+			}
+			defer resp.Body.Close()
+			body, _ := io.ReadAll(resp.Body)
+			return resp.StatusCode == http.StatusOK, fmt.Sprintf("%s: %s", resp.Status, body)
+		})
+	})
+
+	t.Run("the workshop chain on the real operator: solve, check, diagnose, watch", func(t *testing.T) {
+		workshopOnKind(t, ctx, e, cs, repo.URL())
+	})
+
 	t.Run("dojo teardown deletes that cluster and no other", func(t *testing.T) {
 		t.Setenv("DOCKER_HOST", e.Docker.Host)
 		t.Setenv("HOME", e.Home)
@@ -217,6 +251,10 @@ func TestUpOnKind(t *testing.T) {
 		if strings.Join(names, ",") != "other" {
 			t.Fatalf("clusters after dojo teardown: %v, want only [other]", names)
 		}
+		// The workshop's last step: dojo check cleanup passes now.
+		if out, err := e.DojoCommand(ctx, "check", "cleanup").CombinedOutput(); err != nil {
+			t.Errorf("dojo check cleanup after dojo teardown: %v\n%s", err, out)
+		}
 		if err := p.Delete("other", kube); err != nil {
 			t.Fatal(err)
 		}
@@ -224,7 +262,13 @@ func TestUpOnKind(t *testing.T) {
 }
 
 // traefikTag is the image tag chart 41.3.0 (and its stand-in) runs.
-func traefikTag() string { return "v3.7.11" }
+func traefikTag() string {
+	tag, err := kindlab.TraefikTag()
+	if err != nil {
+		panic(err)
+	}
+	return tag
+}
 
 func client(t *testing.T, e *kindlab.Env) kubernetes.Interface {
 	t.Helper()

@@ -37,7 +37,11 @@ type Options struct {
 	NodeTar string
 	// Dojo is the dojo binary; default $DOJO_KIND_DOJO or <repo>/bin/dojo.
 	Dojo string
-	Logf func(format string, args ...any)
+	// LearnerBin holds a learner's tools, put on PATH after dojo's
+	// directory (helm and kubectl, which dojo check step-1 asks for);
+	// default <repo>/.cache/kind/learner-bin (make kind-learner-tools).
+	LearnerBin string
+	Logf       func(format string, args ...any)
 }
 
 // Env is a dockerd with the node image loaded, and the clients' environment.
@@ -46,8 +50,11 @@ type Env struct {
 	Docker *Docker
 	Home   string // HOME of every client (kind's and dojo's kubeconfig, caches)
 	Dojo   string
-	logf   func(string, ...any)
-	keep   bool
+	// LearnerBin is Options.LearnerBin.
+	LearnerBin string
+	root       string // the dojo checkout
+	logf       func(string, ...any)
+	keep       bool
 }
 
 // Start starts dockerd in Dir and loads the node image into it.
@@ -68,9 +75,13 @@ func Start(ctx context.Context, o Options) (*Env, error) {
 	if o.Dojo == "" {
 		o.Dojo = filepath.Join(root, "bin", "dojo")
 	}
-	for what, p := range map[string]string{"the node image": o.NodeTar, "dojo": o.Dojo} {
+	if o.LearnerBin == "" {
+		o.LearnerBin = filepath.Join(root, ".cache", "kind", "learner-bin")
+	}
+	for what, p := range map[string]string{"the node image": o.NodeTar, "dojo": o.Dojo,
+		"helm": filepath.Join(o.LearnerBin, "helm"), "kubectl": filepath.Join(o.LearnerBin, "kubectl")} {
 		if _, err := os.Stat(p); err != nil {
-			return nil, fmt.Errorf("kindlab: %s is missing (%v): run `make kind-node-image build` (make test does)", what, err)
+			return nil, fmt.Errorf("kindlab: %s is missing (%v): run `make kind-node-image kind-learner-tools build` (make test does)", what, err)
 		}
 	}
 	made := o.Dir == ""
@@ -81,7 +92,7 @@ func Start(ctx context.Context, o Options) (*Env, error) {
 		}
 		o.Dir = d
 	}
-	e := &Env{Dir: o.Dir, Home: filepath.Join(o.Dir, "home"), Dojo: o.Dojo, logf: o.Logf}
+	e := &Env{Dir: o.Dir, Home: filepath.Join(o.Dir, "home"), Dojo: o.Dojo, LearnerBin: o.LearnerBin, root: root, logf: o.Logf}
 	if err := os.MkdirAll(e.Home, 0o755); err != nil {
 		return nil, err
 	}
@@ -125,7 +136,8 @@ func StartT(t testing.TB) *Env {
 
 // Environ is the environment of every client: the test's own HOME (so
 // ~/.kube and the caches of the machine are never touched), KUBECONFIG in it,
-// DOCKER_HOST this run's daemon, and bin/ first on PATH.
+// DOCKER_HOST this run's daemon, and bin/ then the learner's tools first on
+// PATH.
 func (e *Env) Environ() []string {
 	var env []string
 	for _, kv := range os.Environ() {
@@ -142,7 +154,7 @@ func (e *Env) Environ() []string {
 		"DOCKER_HOST="+e.Docker.Host,
 		"DOJO_WORKSPACE="+filepath.Join(e.Home, "dojo-workspace"),
 		"NO_COLOR=1",
-		"PATH="+filepath.Dir(e.Dojo)+":"+os.Getenv("PATH"),
+		"PATH="+filepath.Dir(e.Dojo)+":"+e.LearnerBin+":"+os.Getenv("PATH"),
 	)
 }
 

@@ -4,7 +4,10 @@
 //
 //	kindrun docker -- CMD...   DOCKER_HOST set (mk/kind.mk builds the node image so)
 //	kindrun up -- CMD...       also the node image loaded and `dojo up` run on a
-//	                           real kind cluster first (make kind-run)
+//	                           real kind cluster first (make kind-run), with the
+//	                           upstream charts' stand-ins served on 127.0.0.1:8879
+//	                           (DOJO_CHART_REPO) and the ingress stand-in loaded
+//	                           into the node under Traefik's image name
 //
 // In both, HOME is a scratch directory of the run's, so the machine's ~/.kube
 // and caches are never touched; KUBECONFIG is in it. Set DOJO_KIND_KEEP=1 to
@@ -20,6 +23,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/kubedojo/dojo/internal/helm"
 	"github.com/kubedojo/dojo/internal/kindlab"
 )
 
@@ -74,19 +78,51 @@ func run() int {
 		fmt.Fprintf(os.Stderr, "kindrun: %v\n", err)
 		return 1
 	}
-	up := e.DojoCommand(ctx, "up", "--node-image", kindlab.NodeImage, "--timings")
+	repo, err := e.ServeCharts()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "kindrun: %v\n", err)
+		return 1
+	}
+	defer repo.Close()
+	// Traefik's image goes into the node as soon as its containerd answers,
+	// while dojo up waits for the release.
+	loaded := make(chan error, 1)
+	go func() { loaded <- loadWhenNodeUp(ctx, e) }()
+	up := e.DojoCommand(ctx, "up", "--node-image", kindlab.NodeImage, "--chart-repo", repo.URL(), "--timings")
 	up.Stdout, up.Stderr = os.Stderr, os.Stderr
 	if err := up.Run(); err != nil {
 		logf("kindrun: dojo up: %v (the command runs anyway: it sees what dojo up left)", err)
 	}
+	select {
+	case err := <-loaded:
+		if err != nil {
+			logf("kindrun: the ingress stand-in: %v", err)
+		}
+	default:
+		logf("kindrun: the node never answered: the ingress stand-in is not loaded")
+	}
 	logf("kindrun: ready in %s; running %v", time.Since(t0).Round(time.Millisecond), argv)
 	cmd := e.Command(ctx, argv[0], argv[1:]...)
+	cmd.Env = append(cmd.Env, helm.ChartRepoEnv+"="+repo.URL())
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	code := exitCode(cmd.Run())
 	if code != 0 {
 		e.Keep()
 	}
 	return code
+}
+
+// loadWhenNodeUp waits (3 min at most) for the node's containerd, then loads
+// the ingress stand-in.
+func loadWhenNodeUp(ctx context.Context, e *kindlab.Env) error {
+	deadline := time.Now().Add(3 * time.Minute)
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		if _, err := e.Docker.Run(ctx, "exec", "dojo-control-plane", "ctr", "--namespace=k8s.io", "version"); err == nil {
+			return e.LoadIngressStandIn(ctx)
+		}
+		time.Sleep(time.Second)
+	}
+	return fmt.Errorf("the node's containerd did not answer within 3 minutes")
 }
 
 func exitCode(err error) int {

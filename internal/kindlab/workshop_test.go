@@ -1,0 +1,218 @@
+package kindlab_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/kubedojo/dojo/embedded"
+	"github.com/kubedojo/dojo/internal/diagnose"
+	"github.com/kubedojo/dojo/internal/kindlab"
+	"github.com/kubedojo/dojo/internal/steps"
+	"github.com/kubedojo/dojo/internal/watch"
+	"github.com/kubedojo/dojo/internal/workshop"
+)
+
+// workshopOnKind is the acceptance run of the workshop's chain on a real
+// kind cluster right after dojo up: dojo solve --until 10 through the real
+// Prometheus operator (v0.93.1, built from its module) and the real
+// monitoring.coreos.com CRDs, Prometheus v3.14.0 and the adapter built from
+// their modules, Debian's Redis exporter; dojo check --all passing, live
+// criteria included (step 1's tools on PATH, step 3 through the ingress on
+// port 80, step 10's wake-up from zero); dojo diagnose finding −2^63 at zero
+// replicas; dojo watch --record around dojo load burst telling the story,
+// with the controller's timings dojo up set.
+func workshopOnKind(t *testing.T, ctx context.Context, e *kindlab.Env, cs kubernetes.Interface, chartRepo string) {
+	dojo := func(t *testing.T, timeout time.Duration, args ...string) (string, int) {
+		t.Helper()
+		cctx, cancel := context.WithTimeout(ctx, timeout)
+		defer cancel()
+		out, err := e.DojoCommand(cctx, args...).CombinedOutput()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatalf("dojo %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return string(out), code
+	}
+
+	start := time.Now()
+	out, code := dojo(t, 8*time.Minute, "solve", "--until", "10", "--chart-repo", chartRepo)
+	t.Logf("MEASURE dojo solve --until 10 on kind: %s (exit %d)\n%s", time.Since(start).Round(time.Second), code, out)
+	if code != 0 {
+		dumpPods(t, ctx, cs)
+		t.Fatalf("dojo solve --until 10: exit %d", code)
+	}
+
+	// The real operator made the Prometheus: its StatefulSet, with the
+	// config reloader beside Prometheus, on the images the chart names.
+	sts, err := cs.AppsV1().StatefulSets(workshop.PrometheusNamespace).List(ctx, metav1.ListOptions{LabelSelector: "app.kubernetes.io/managed-by=prometheus-operator"})
+	if err != nil || len(sts.Items) != 1 {
+		t.Fatalf("StatefulSets the operator manages in %s: %v %d", workshop.PrometheusNamespace, err, len(sts.Items))
+	}
+	var images []string
+	for _, c := range sts.Items[0].Spec.Template.Spec.Containers {
+		images = append(images, c.Image)
+	}
+	if got := strings.Join(images, " "); got != "quay.io/prometheus/prometheus:v3.14.0-distroless quay.io/prometheus-operator/prometheus-config-reloader:v0.93.1" {
+		t.Errorf("the operator's Prometheus runs %s", got)
+	}
+
+	// dojo check: every step 5–10 passes, judged on the real chain.
+	for _, id := range []string{"step-5", "step-6", "step-7", "step-8", "step-9", "step-10"} {
+		passes(t, dojo, id, 3*time.Minute, "--static")
+	}
+	// Then every step in order, live criteria included: step 1's tools on
+	// PATH, step 3 publishing through the ingress on port 80, step 9
+	// following the queue, step 10 waiting out the downscale window after
+	// that burst and waking up from zero. Every criterion of steps 1–10
+	// passes; cleanup's fails, the cluster being there (the teardown below
+	// makes it pass).
+	start = time.Now()
+	cctx, cancel := context.WithTimeout(ctx, 8*time.Minute)
+	all := e.DojoCommand(cctx, "check", "--all", "--json")
+	var stdout, stderr strings.Builder
+	all.Stdout, all.Stderr = &stdout, &stderr
+	err = all.Run()
+	cancel()
+	t.Logf("MEASURE dojo check --all on kind: %s (%v)\n%s%s", time.Since(start).Round(time.Second), err, stderr.String(), stdout.String())
+	var results []struct{ Criterion, Status, Observed string }
+	if err := json.Unmarshal([]byte(stdout.String()), &results); err != nil {
+		t.Fatalf("dojo check --all --json: %v", err)
+	}
+	passed, failed := 0, []string{}
+	for _, r := range results {
+		switch {
+		case r.Status == "pass" && strings.HasPrefix(r.Criterion, "step-"):
+			passed++
+		case r.Criterion == "cleanup/cluster-deleted" && r.Status == "fail":
+		default:
+			failed = append(failed, r.Criterion+" "+r.Status+": "+r.Observed)
+		}
+	}
+	cat, lerr := steps.Load(embedded.FS())
+	if lerr != nil {
+		t.Fatal(lerr)
+	}
+	want := 0
+	for _, s := range cat.Steps() {
+		if strings.HasPrefix(s.ID, "step-") {
+			want += len(s.Checks)
+		}
+	}
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 3 || len(failed) > 0 || passed != want {
+		t.Fatalf("dojo check --all: %v; %d of the %d criteria of steps 1–10 passed; not as expected: %v", err, passed, want, failed)
+	}
+
+	t.Run("dojo diagnose finds the sentinel at zero replicas", func(t *testing.T) {
+		var r diagnose.Report
+		waitFor(t, 2*time.Minute, "the consumer at zero replicas with the sentinel in the HPA's status", func() (bool, string) {
+			out, code := dojo(t, time.Minute, "diagnose", "--json")
+			if code != 0 {
+				return false, fmt.Sprintf("exit %d: %s", code, out)
+			}
+			r = diagnose.Report{}
+			if err := json.Unmarshal([]byte(out), &r); err != nil {
+				return false, err.Error()
+			}
+			return r.Target.StatusReplicas == 0 && len(r.Metrics) > 0 && r.Metrics[0].Anomaly == diagnose.MinInt64,
+				fmt.Sprintf("target %+v, metrics %+v", r.Target, r.Metrics)
+		})
+		if r.ServerVersion != "v1.37.2" {
+			t.Errorf("server %s, target %+v", r.ServerVersion, r.Target)
+		}
+		f := r.Findings[0]
+		if f.ID != diagnose.MinInt64 || f.Source == nil || f.Source.Function != "GetObjectPerPodMetricReplicas" {
+			t.Errorf("first finding %+v", f)
+		}
+		out, code := dojo(t, time.Minute, "diagnose")
+		t.Logf("dojo diagnose:\n%s", out)
+		if code != 0 || !strings.Contains(out, "-9223372036854775808m in the Object metric redis_items_in_queue is not a") {
+			t.Errorf("dojo diagnose: exit %d", code)
+		}
+	})
+
+	t.Run("dojo watch --record around dojo load burst tells the story", func(t *testing.T) {
+		file := filepath.Join(e.Dir, "session.jsonl")
+		wctx, cancel := context.WithTimeout(ctx, 4*time.Minute)
+		defer cancel()
+		w := e.DojoCommand(wctx, "watch", "--record", file, "--for", "100s")
+		var wout strings.Builder
+		w.Stdout, w.Stderr = &wout, &wout
+		if err := w.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(5 * time.Second)
+		if out, code := dojo(t, time.Minute, "load", "burst", "60"); code != 0 {
+			t.Fatalf("dojo load burst 60: exit %d\n%s", code, out)
+		}
+		if err := w.Wait(); err != nil {
+			t.Fatalf("dojo watch: %v\n%s", err, wout.String())
+		}
+		rec, err := watch.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var maxQueue float64
+		var maxReady int32
+		for _, s := range rec.Samples {
+			if s.Queue != nil {
+				maxQueue = max(maxQueue, *s.Queue)
+			}
+			maxReady = max(maxReady, s.Ready)
+		}
+		t.Logf("MEASURE 100 s recording on kind: %d samples, queue up to %g, ready consumers up to %d, header %+v", len(rec.Samples), maxQueue, maxReady, rec.Header)
+		// dojo up's kubeadm patch reached the controller: read back from
+		// its pod.
+		if rec.Header.SyncPeriod != "5s" || rec.Header.DownscaleStabilization != "20s" {
+			t.Errorf("header %+v: want the 5s and 20s dojo up sets", rec.Header)
+		}
+		if len(rec.Samples) < 90 || maxQueue < 40 || maxReady < 2 {
+			t.Errorf("the recording does not tell the story: %d samples, queue up to %g, ready up to %d\n%s", len(rec.Samples), maxQueue, maxReady, wout.String())
+		}
+	})
+}
+
+// passes runs dojo check id until it passes (exit 0) or timeout.
+func passes(t *testing.T, dojo func(*testing.T, time.Duration, ...string) (string, int), id string, timeout time.Duration, flags ...string) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		out, code := dojo(t, timeout, append([]string{"check", id}, flags...)...)
+		if code == 0 {
+			return
+		}
+		if code != 3 || time.Now().After(deadline) {
+			t.Fatalf("dojo check %s %s: exit %d\n%s", id, strings.Join(flags, " "), code, out)
+		}
+		time.Sleep(3 * time.Second)
+	}
+}
+
+// dumpPods logs every pod's phase and waiting reason, for a failed run.
+func dumpPods(t *testing.T, ctx context.Context, cs kubernetes.Interface) {
+	t.Helper()
+	pods, err := cs.CoreV1().Pods("").List(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Logf("pods: %v", err)
+		return
+	}
+	for _, p := range pods.Items {
+		var states []string
+		for _, c := range p.Status.ContainerStatuses {
+			if c.State.Waiting != nil {
+				states = append(states, c.Name+" "+c.State.Waiting.Reason+": "+c.State.Waiting.Message)
+			}
+		}
+		t.Logf("pod %s/%s %s %v", p.Namespace, p.Name, p.Status.Phase, states)
+	}
+}
