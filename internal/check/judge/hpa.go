@@ -261,10 +261,17 @@ func WakesUp(published int, replicas int32, waited time.Duration) check.Result {
 // WaitsForScaleDown says the queue is empty, the consumer still has
 // replicas and step 10's HPA (minReplicas 0) may yet take them away: what
 // is seen just after a burst, while the downscale stabilization window
-// holds the HPA's last count.
+// holds the HPA's last count. Not when the HPA reports it cannot read its
+// metric (ScalingActive False): then it will not scale, and waiting would
+// only delay the failure.
 func WaitsForScaleDown(q Queue, dep Workload, h HPA) bool {
 	if q.Err != nil || q.Length > 0 || dep.Err != nil || !dep.Found || max(dep.Desired, dep.Replicas) == 0 || !h.Found || h.Object == nil {
 		return false
+	}
+	for _, c := range h.Object.Status.Conditions {
+		if c.Type == autoscalingv2.ScalingActive && c.Status == corev1.ConditionFalse {
+			return false
+		}
 	}
 	m := h.Object.Spec.MinReplicas
 	return m != nil && *m == 0

@@ -232,6 +232,8 @@ func TestAppDeployedWithTheConsumerRestingAtZero(t *testing.T) {
 func TestWaitsForScaleDown(t *testing.T) {
 	zero := hpa(strings.Replace(referenceHPA, "minReplicas: 1", "minReplicas: 0", 1))
 	three := Workload{Found: true, Desired: 3, Replicas: 3}
+	blind := hpa(strings.Replace(referenceHPA, "minReplicas: 1", "minReplicas: 0", 1) +
+		"status: {conditions: [{type: ScalingActive, status: \"False\", reason: FailedGetObjectMetric}]}\n")
 	for _, c := range []struct {
 		name string
 		q    Queue
@@ -245,6 +247,7 @@ func TestWaitsForScaleDown(t *testing.T) {
 		{"step 9's floor of 1", Queue{}, three, hpa(referenceHPA), false},
 		{"no HPA", Queue{}, three, HPA{}, false},
 		{"queue unreadable", Queue{Err: errors.New("refused")}, three, zero, false},
+		{"metric unreadable", Queue{}, three, blind, false},
 	} {
 		if got := WaitsForScaleDown(c.q, c.dep, c.h); got != c.want {
 			t.Errorf("%s: %v, want %v", c.name, got, c.want)
