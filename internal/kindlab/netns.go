@@ -14,6 +14,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/kubedojo/dojo/internal/lab"
 )
 
 // NamespaceEnv marks a process that runs inside the namespaces Main made for
@@ -38,10 +40,12 @@ func InNamespace() bool { return os.Getenv(NamespaceEnv) == "1" }
 // and calls run.
 func Main(run func() int) int {
 	if InNamespace() {
-		if err := prepareNamespace(); err != nil {
+		undo, err := prepareNamespace()
+		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
 		}
+		defer undo()
 		return run()
 	}
 	code, err := reexec()
@@ -77,8 +81,13 @@ func reexec() (int, error) {
 	// the program dies if unshare is killed.
 	cmd := exec.Command(unshare, append([]string{"--net", "--mount", "--propagation", "slave", "--fork", "--kill-child", "--", exe}, os.Args[1:]...)...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
-	cmd.Env = append(os.Environ(), NamespaceEnv+"=1")
+	tmp, err := lab.NewRunTemp("kindlab")
+	if err != nil {
+		return 0, err
+	}
+	cmd.Env = append(os.Environ(), NamespaceEnv+"=1", tmp.Env())
 	if err := cmd.Start(); err != nil {
+		tmp.Finish(os.Stderr, 1)
 		return 0, fmt.Errorf("kindlab: unshare: %w", err)
 	}
 	ns := namespaceOf(cmd.Process.Pid, self)
@@ -96,11 +105,15 @@ func reexec() (int, error) {
 	}()
 	err = cmd.Wait()
 	code := 0
+	// Last, once every process of the run has ended: what it left in its
+	// temporary directory (a timed-out test leaves its kind work directory).
+	defer func() { tmp.Finish(os.Stderr, code) }()
 	var exit *exec.ExitError
 	switch {
 	case errors.As(err, &exit):
 		code = exit.ExitCode()
 	case err != nil:
+		code = 1
 		return 1, fmt.Errorf("kindlab: unshare: %w", err)
 	}
 	if ns != "" {
@@ -111,11 +124,13 @@ func reexec() (int, error) {
 	}
 	after, err := HostNetwork()
 	if err != nil {
+		code = max(code, 1)
 		return 1, err
 	}
 	if d := before.Diff(after); d != "" {
 		fmt.Fprintf(os.Stderr, "kindlab: FAIL: the host's network changed during the run:\n%s", d)
-		return max(code, 1), nil
+		code = max(code, 1)
+		return code, nil
 	}
 	fmt.Fprintln(os.Stderr, "kindlab: the host's links, addresses, routes, rules and iptables are as before the run")
 	return code, nil
@@ -180,35 +195,41 @@ func inNamespace(ns string) map[int]string {
 // prepareNamespace sets up the namespace Main made: it refuses any other
 // (one with links besides lo), brings lo up, puts DNSTarget on it and
 // bind-mounts a resolv.conf naming it over /etc/resolv.conf (in this mount
-// namespace only).
-func prepareNamespace() error {
+// namespace only). undo takes the resolv.conf away again when run returns.
+func prepareNamespace() (undo func(), err error) {
 	ifaces, err := net.Interfaces()
 	if err != nil {
-		return fmt.Errorf("kindlab: list interfaces: %w", err)
+		return nil, fmt.Errorf("kindlab: list interfaces: %w", err)
 	}
 	for _, i := range ifaces {
 		if i.Name != "lo" {
-			return fmt.Errorf("kindlab: refusing to run: interface %q exists, so this is not a namespace kindlab made", i.Name)
+			return nil, fmt.Errorf("kindlab: refusing to run: interface %q exists, so this is not a namespace kindlab made", i.Name)
 		}
 	}
 	if err := ip("link", "set", "lo", "up"); err != nil {
-		return err
+		return nil, err
 	}
 	if err := ip("addr", "add", DNSTarget+"/32", "dev", "lo"); err != nil {
-		return err
+		return nil, err
 	}
 	dir, err := os.MkdirTemp("", "dojo-kind-resolv-")
 	if err != nil {
-		return err
+		return nil, err
+	}
+	undo = func() {
+		_ = syscall.Unmount("/etc/resolv.conf", 0)
+		_ = os.RemoveAll(dir)
 	}
 	conf := filepath.Join(dir, "resolv.conf")
 	if err := os.WriteFile(conf, []byte("nameserver "+DNSTarget+"\n"), 0o644); err != nil {
-		return err
+		_ = os.RemoveAll(dir)
+		return nil, err
 	}
 	if err := syscall.Mount(conf, "/etc/resolv.conf", "", syscall.MS_BIND, ""); err != nil {
-		return fmt.Errorf("kindlab: bind-mount resolv.conf: %w", err)
+		_ = os.RemoveAll(dir)
+		return nil, fmt.Errorf("kindlab: bind-mount resolv.conf: %w", err)
 	}
-	return nil
+	return undo, nil
 }
 
 func ip(args ...string) error {

@@ -6,7 +6,9 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"os/signal"
 	"strings"
+	"syscall"
 
 	"github.com/kubedojo/dojo/internal/helm"
 )
@@ -57,18 +59,41 @@ func Reexec() (int, error) {
 	// --fork --kill-child: the program is the namespace's only user, and dies
 	// if unshare is killed.
 	args := append(append([]string{}, flags...), "--fork", "--kill-child", "--", exe)
+	tmp, err := NewRunTemp("lab")
+	if err != nil {
+		return 0, err
+	}
 	cmd := exec.Command(unshare, append(args, os.Args[1:]...)...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
-	cmd.Env = append(os.Environ(), NamespaceEnv+"=1")
-	err = cmd.Run()
-	var exit *exec.ExitError
-	if errors.As(err, &exit) {
-		return exit.ExitCode(), nil
-	}
-	if err != nil {
+	cmd.Env = append(os.Environ(), NamespaceEnv+"=1", tmp.Env())
+	// This process must outlive the child to report what it left: Ctrl-C
+	// reaches the child from the terminal anyway, SIGTERM is passed on.
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	if err := cmd.Start(); err != nil {
+		tmp.Finish(os.Stderr, 1)
 		return 0, fmt.Errorf("lab: re-exec under unshare: %w", err)
 	}
-	return 0, nil
+	go func() {
+		for s := range sigs {
+			if s == syscall.SIGTERM {
+				_ = cmd.Process.Signal(s)
+			}
+		}
+	}()
+	err = cmd.Wait()
+	code := 0
+	var exit *exec.ExitError
+	switch {
+	case errors.As(err, &exit):
+		code = exit.ExitCode()
+	case err != nil:
+		tmp.Finish(os.Stderr, 1)
+		return 0, fmt.Errorf("lab: re-exec under unshare: %w", err)
+	}
+	tmp.Finish(os.Stderr, code)
+	return code, nil
 }
 
 // checkNamespace refuses to touch a network namespace the lab did not make:
