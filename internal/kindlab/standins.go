@@ -24,7 +24,7 @@ const ChartRepoAddr = "127.0.0.1:8879"
 // operator, with the operator module's real CRDs (make crds).
 func (e *Env) ServeCharts() (*lab.StandInRepo, error) {
 	return lab.ServeStandInCharts(filepath.Join(e.Dir, "charts"), ChartRepoAddr,
-		lab.StandInOptions{RealOperator: true, CRDDir: filepath.Join(e.root, ".cache", "promop", "crds")})
+		lab.StandInOptions{RealCluster: true, CRDDir: filepath.Join(e.root, ".cache", "promop", "crds")})
 }
 
 // TraefikTag is the image tag the Traefik chart 41.3.0 (and its stand-in)
@@ -42,6 +42,9 @@ func TraefikTag() (string, error) {
 	}
 	return meta.AppVersion, nil
 }
+
+// ControlPlaneNode is the node container of dojo's kind cluster.
+const ControlPlaneNode = workshop.ClusterName + "-control-plane"
 
 // LoadIngressStandIn packages the lab's INGRESS STAND-IN
 // (internal/lab/cmd/ingress-standin, which mk/kind.mk builds) as an image
@@ -76,7 +79,7 @@ func (e *Env) LoadIngressStandIn(ctx context.Context) error {
 		return err
 	}
 	defer in.Close()
-	imp := e.Docker.Command(ctx, "exec", "-i", workshop.ClusterName+"-control-plane",
+	imp := e.Docker.Command(ctx, "exec", "-i", ControlPlaneNode,
 		"ctr", "--namespace=k8s.io", "images", "import", "--digests", "--snapshotter=overlayfs", "-")
 	imp.Stdin = in
 	if out, err := imp.CombinedOutput(); err != nil {

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -78,12 +79,14 @@ func StandInChartFiles() fs.FS { return standInCharts }
 
 // StandInOptions says which variant of the stand-in charts to serve.
 type StandInOptions struct {
-	// RealOperator serves kube-prometheus-stack with what upstream renders
-	// for the Prometheus operator (its Deployment, RBAC, Service, admission
-	// webhooks): for a real cluster whose nodes hold the operator's image.
-	// Without it those templates are left out and the lab's operator
-	// stand-in plays the operator.
-	RealOperator bool
+	// RealCluster serves kube-prometheus-stack with what upstream renders
+	// for a real cluster whose node holds the images: the Prometheus
+	// operator (its Deployment, RBAC, Service, admission webhooks), the
+	// kube-state-metrics and node-exporter subcharts, and the ServiceMonitors
+	// of the cluster's own components. Without it all of that is left out:
+	// the lab's operator stand-in plays the operator, and the process
+	// kubelet runs neither exporter.
+	RealCluster bool
 	// CRDDir holds the monitoring.coreos.com CRDs the chart ships (the
 	// operator module's real ones, which `make crds` copies to
 	// .cache/promop/crds), in a subchart crds as upstream ships them.
@@ -91,9 +94,13 @@ type StandInOptions struct {
 	CRDDir string
 }
 
-// operatorTemplates is where the stand-in kube-prometheus-stack keeps what it
-// renders for the real operator.
-const operatorTemplates = "templates/prometheus-operator/"
+// realClusterTemplates are where the stand-in kube-prometheus-stack keeps
+// what only a real cluster gets, and realClusterSubcharts its subcharts of
+// that kind.
+var (
+	realClusterTemplates = []string{"templates/prometheus-operator/", "templates/exporters/"}
+	realClusterSubcharts = []string{"kube-state-metrics", "prometheus-node-exporter"}
+)
 
 // ServeStandInCharts packages the stand-in charts into dir and serves them
 // as a Helm chart repository on addr (host:port), so Helm's real download
@@ -141,14 +148,24 @@ func ServeStandInCharts(dir, addr string, o StandInOptions) (*StandInRepo, error
 
 // apply makes the kube-prometheus-stack stand-in the variant o asks for.
 func (o StandInOptions) apply(ch *chart.Chart) error {
-	if !o.RealOperator {
+	if !o.RealCluster {
 		kept := ch.Templates[:0]
 		for _, t := range ch.Templates {
-			if !strings.HasPrefix(t.Name, operatorTemplates) {
+			if !slices.ContainsFunc(realClusterTemplates, func(dir string) bool { return strings.HasPrefix(t.Name, dir) }) {
 				kept = append(kept, t)
 			}
 		}
 		ch.Templates = kept
+		var subs []*chart.Chart
+		for _, d := range ch.Dependencies() {
+			if !slices.Contains(realClusterSubcharts, d.Name()) {
+				subs = append(subs, d)
+			}
+		}
+		ch.SetDependencies(subs...)
+		ch.Metadata.Dependencies = slices.DeleteFunc(ch.Metadata.Dependencies, func(d *chart.Dependency) bool {
+			return slices.Contains(realClusterSubcharts, d.Name)
+		})
 	}
 	if o.CRDDir == "" {
 		return fmt.Errorf("the stand-in kube-prometheus-stack needs the operator's CRDs: run make crds")

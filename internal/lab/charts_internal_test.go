@@ -2,6 +2,7 @@ package lab
 
 import (
 	"encoding/json"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,8 +11,11 @@ import (
 	"helm.sh/helm/v4/pkg/chart/common"
 	"helm.sh/helm/v4/pkg/chart/common/util"
 	"helm.sh/helm/v4/pkg/engine"
+	"sigs.k8s.io/yaml"
 
+	"github.com/kubedojo/dojo/embedded"
 	"github.com/kubedojo/dojo/internal/testutil/reporoot"
+	"github.com/kubedojo/dojo/internal/workshop"
 )
 
 // renderKPS renders the stand-in kube-prometheus-stack in the variant o, as
@@ -53,13 +57,15 @@ func TestStandInKubePrometheusStackVariants(t *testing.T) {
 		t.Fatal(err)
 	}
 	lab, _ := renderKPS(t, StandInOptions{CRDDir: dir})
-	if strings.Contains(lab, "kind: Deployment") || strings.Contains(lab, "WebhookConfiguration") {
-		t.Errorf("the lab's variant renders the operator:\n%s", lab)
+	for _, not := range []string{"kind: Deployment", "WebhookConfiguration", "kind: DaemonSet", "kind: ServiceMonitor"} {
+		if strings.Contains(lab, not) {
+			t.Errorf("the lab's variant renders a %q (the operator, an exporter or a ServiceMonitor):\n%s", not, lab)
+		}
 	}
 	if !strings.Contains(lab, "kind: Prometheus\n") {
 		t.Errorf("the lab's variant has no Prometheus resource")
 	}
-	real, realCRDs := renderKPS(t, StandInOptions{RealOperator: true, CRDDir: dir})
+	real, realCRDs := renderKPS(t, StandInOptions{RealCluster: true, CRDDir: dir})
 	for _, want := range []string{
 		`image: "quay.io/prometheus-operator/prometheus-operator:v0.93.1"`,
 		"--prometheus-config-reloader=quay.io/prometheus-operator/prometheus-config-reloader:v0.93.1",
@@ -69,6 +75,15 @@ func TestStandInKubePrometheusStackVariants(t *testing.T) {
 		"kind: ValidatingWebhookConfiguration",
 		"path: /admission-prometheusrules/validate",
 		"failurePolicy: Ignore",
+		"image: registry.k8s.io/kube-state-metrics/kube-state-metrics:v2.20.0",
+		"- --resources=certificatesigningrequests,configmaps,",
+		"image: quay.io/prometheus/node-exporter:v1.12.1-distroless",
+		"hostNetwork: true",
+		"- --collector.filesystem.fs-types-exclude=",
+		"name: prometheus-kube-prometheus-kubelet\n",
+		"path: /metrics/cadvisor",
+		"name: prometheus-kube-prometheus-coredns\n",
+		"jobLabel: node-exporter",
 	} {
 		if !strings.Contains(real, want) {
 			t.Errorf("the kind variant lacks %q", want)
@@ -88,7 +103,7 @@ func TestStandInKubePrometheusStackVariants(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := (StandInOptions{RealOperator: true, CRDDir: crdDir}).apply(ch); err != nil {
+	if err := (StandInOptions{RealCluster: true, CRDDir: crdDir}).apply(ch); err != nil {
 		t.Fatal(err)
 	}
 	if n := len(ch.CRDObjects()); n != 10 {
@@ -99,7 +114,7 @@ func TestStandInKubePrometheusStackVariants(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(stored) > 512<<10 {
-		t.Errorf("the chart as a release stores it is %d bytes; a release Secret holds at most 1 MiB", len(stored))
+		t.Errorf("the chart as a release stores it is %d bytes; want at most 512 KiB (a release Secret holds 1 MiB, with the rendered manifest and values beside the chart)", len(stored))
 	}
 	for _, d := range []string{t.TempDir(), ""} {
 		if _, err := renderKPSErr(StandInOptions{CRDDir: d}); err == nil || !strings.Contains(err.Error(), "make crds") {
@@ -114,4 +129,48 @@ func renderKPSErr(o StandInOptions) (string, error) {
 		return "", err
 	}
 	return "", o.apply(ch)
+}
+
+// The Traefik stand-in refuses unknown value keys as upstream 41.3.0's schema
+// does (additionalProperties: false at the top, in image, ingressClass,
+// providers, updateStrategy and each port), so a misspelt key in dojo's
+// values fails in the lab as it would on a laptop; dojo's own values pass.
+func TestStandInTraefikValuesSchema(t *testing.T) {
+	ch, err := loadFS(standInCharts, "charts/traefik")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ch.Schema) == 0 {
+		t.Fatal("the Traefik stand-in has no values.schema.json")
+	}
+	raw, err := fs.ReadFile(embedded.FS(), workshop.TraefikValues)
+	if err != nil {
+		t.Fatal(err)
+	}
+	validate := func(doc string) error {
+		var v map[string]any
+		if err := yaml.Unmarshal([]byte(doc), &v); err != nil {
+			t.Fatal(err)
+		}
+		merged, err := util.CoalesceValues(ch, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return util.ValidateAgainstSchema(ch, merged)
+	}
+	if err := validate(string(raw)); err != nil {
+		t.Fatalf("dojo's Traefik values fail the stand-in's schema: %v", err)
+	}
+	for _, tc := range []struct{ doc, key string }{
+		{"hostPorts: {web: 80}\n", "hostPorts"},
+		{"ports: {web: {hostport: 80}}\n", "hostport"},
+		{"image: {tags: v3}\n", "tags"},
+		{"ingressClass: {default: true}\n", "default"},
+		{"updateStrategy: {rollingupdate: {}}\n", "rollingupdate"},
+	} {
+		err := validate(tc.doc)
+		if err == nil || !strings.Contains(err.Error(), tc.key) {
+			t.Errorf("values %q: error %v, want one naming %q", tc.doc, err, tc.key)
+		}
+	}
 }

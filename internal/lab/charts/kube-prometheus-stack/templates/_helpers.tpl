@@ -17,6 +17,7 @@ release: {{ .Release.Name | quote }}
 heritage: {{ .Release.Service | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Chart.Version | quote }}
 app.kubernetes.io/part-of: kube-prometheus-stack
 chart: {{ .Chart.Name }}-{{ .Chart.Version }}
 {{- end -}}
@@ -24,7 +25,6 @@ chart: {{ .Chart.Name }}-{{ .Chart.Version }}
 {{- define "kps.admission.fullname" -}}{{ include "kps.fullname" . }}-admission{{- end -}}
 {{- define "kps.operator.labels" -}}
 {{ include "kps.labels" . }}
-app.kubernetes.io/version: {{ .Chart.Version | quote }}
 app: kube-prometheus-stack-operator
 app.kubernetes.io/name: kube-prometheus-stack-prometheus-operator
 app.kubernetes.io/component: prometheus-operator
