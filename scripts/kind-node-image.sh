@@ -13,11 +13,13 @@
 #
 # Inputs (environment, set by mk/kind.mk):
 #   KIND_BIN    kubelet kubeadm kube-scheduler kube-proxy etcd coredns crictl pause,
-#               operator prometheus-config-reloader prometheus
+#               operator prometheus-config-reloader prometheus kube-state-metrics
+#               node_exporter
 #   LAB_BIN     kube-apiserver kube-controller-manager kubectl prometheus-adapter
 #               (the lab's builds)
 #   CHAIN_IMAGES the workshop chain's image names, one program=NAME per word
-#               for operator, reloader, prometheus, exporter and adapter
+#               for operator, reloader, prometheus, exporter, adapter, ksm and
+#               nodeexporter
 #   KIND_BASE   kind's images/base/files directory
 #   K8S_VERSION v1.37.2
 #   NODE_IMAGE  the tag the node image gets
@@ -355,6 +357,18 @@ cp "$LAB_BIN/prometheus-adapter" "$d/adapter"
 with_libs "$d" "$LAB_BIN/prometheus-adapter"
 name=$(chain_image adapter)
 package "$name" "$d" '["/adapter"]' "$made" "io.kubedojo.contents=built-from-go-module"
+# kube-state-metrics and node_exporter, which kube-prometheus-stack runs by
+# default, built from their modules; entry points as upstream's images.
+d=$work/img-ksm
+skeleton "$d"
+cp "$KIND_BIN/kube-state-metrics" "$d/kube-state-metrics"
+name=$(chain_image ksm)
+package "$name" "$d" '["/kube-state-metrics", "--port=8080", "--telemetry-port=8081"]' "$made" "io.kubedojo.contents=built-from-go-module"
+d=$work/img-node-exporter
+skeleton "$d"
+cp "$KIND_BIN/node_exporter" "$d/bin/node_exporter"
+name=$(chain_image nodeexporter)
+package "$name" "$d" '["/bin/node_exporter"]' "$made" "io.kubedojo.contents=built-from-go-module"
 d=$work/img-exporter
 skeleton "$d"
 cp /usr/bin/prometheus-redis-exporter "$d/redis_exporter"

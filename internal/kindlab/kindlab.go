@@ -79,9 +79,10 @@ func Start(ctx context.Context, o Options) (*Env, error) {
 		o.LearnerBin = filepath.Join(root, ".cache", "kind", "learner-bin")
 	}
 	for what, p := range map[string]string{"the node image": o.NodeTar, "dojo": o.Dojo,
-		"helm": filepath.Join(o.LearnerBin, "helm"), "kubectl": filepath.Join(o.LearnerBin, "kubectl")} {
+		"helm": filepath.Join(o.LearnerBin, "helm"), "kubectl": filepath.Join(o.LearnerBin, "kubectl"),
+		"the monitoring.coreos.com CRDs": filepath.Join(root, ".cache", "promop", "crds", "monitoring.coreos.com_prometheuses.yaml")} {
 		if _, err := os.Stat(p); err != nil {
-			return nil, fmt.Errorf("kindlab: %s is missing (%v): run `make kind-node-image kind-learner-tools build` (make test does)", what, err)
+			return nil, fmt.Errorf("kindlab: %s is missing (%v): run `make kind-node-image kind-learner-tools crds build` (make test does)", what, err)
 		}
 	}
 	made := o.Dir == ""

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -66,6 +67,98 @@ func workshopOnKind(t *testing.T, ctx context.Context, e *kindlab.Env, cs kubern
 	if got := strings.Join(images, " "); got != "quay.io/prometheus/prometheus:v3.14.0-distroless quay.io/prometheus-operator/prometheus-config-reloader:v0.93.1" {
 		t.Errorf("the operator's Prometheus runs %s", got)
 	}
+
+	// What kube-prometheus-stack runs by default, real on the real cluster:
+	// kube-state-metrics and node-exporter (built from their modules; the
+	// node exporter on the node's network and PID namespace with its /proc,
+	// /sys and / mounted), and Prometheus scraping them, the kubelet through
+	// the Service the operator made, the API server, CoreDNS, the operator
+	// and itself with the chart's TLS settings. The other control-plane
+	// jobs listen on the node's 127.0.0.1 on kind, as on any laptop: logged.
+	t.Run("Prometheus scrapes the chart's default targets", func(t *testing.T) {
+		for _, d := range []struct{ kind, name, image string }{
+			{"Deployment", "prometheus-kube-state-metrics", "registry.k8s.io/kube-state-metrics/kube-state-metrics:v2.20.0"},
+			{"DaemonSet", "prometheus-prometheus-node-exporter", "quay.io/prometheus/node-exporter:v1.12.1-distroless"},
+		} {
+			var image string
+			var ready bool
+			switch d.kind {
+			case "Deployment":
+				o, err := cs.AppsV1().Deployments(workshop.PrometheusNamespace).Get(ctx, d.name, metav1.GetOptions{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				image, ready = o.Spec.Template.Spec.Containers[0].Image, o.Status.ReadyReplicas == 1
+			case "DaemonSet":
+				o, err := cs.AppsV1().DaemonSets(workshop.PrometheusNamespace).Get(ctx, d.name, metav1.GetOptions{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				image, ready = o.Spec.Template.Spec.Containers[0].Image, o.Status.NumberReady == 1
+			}
+			if image != d.image || !ready {
+				t.Errorf("%s %s: image %s, ready %v", d.kind, d.name, image, ready)
+			}
+		}
+		want := []string{"kube-state-metrics", "node-exporter", "kubelet", "apiserver", "coredns",
+			"prometheus-kube-prometheus-operator", "prometheus-kube-prometheus-prometheus"}
+		var seen map[string][]string
+		waitFor(t, 3*time.Minute, "every default job up in Prometheus", func() (bool, string) {
+			raw, err := cs.CoreV1().Services(workshop.PrometheusNamespace).
+				ProxyGet("http", workshop.PrometheusName, "9090", "/api/v1/query", map[string]string{"query": "up"}).DoRaw(ctx)
+			if err != nil {
+				return false, err.Error()
+			}
+			var r struct {
+				Data struct {
+					Result []struct {
+						Metric map[string]string `json:"metric"`
+						Value  [2]any            `json:"value"`
+					} `json:"result"`
+				} `json:"data"`
+			}
+			if err := json.Unmarshal(raw, &r); err != nil {
+				return false, err.Error()
+			}
+			seen = map[string][]string{}
+			for _, s := range r.Data.Result {
+				job := s.Metric["job"]
+				seen[job] = append(seen[job], fmt.Sprint(s.Value[1]))
+			}
+			for _, j := range want {
+				if len(seen[j]) == 0 || slices.ContainsFunc(seen[j], func(v string) bool { return v != "1" }) {
+					return false, fmt.Sprintf("up by job: %v", seen)
+				}
+			}
+			return len(seen["kubelet"]) == 3, fmt.Sprintf("up by job: %v (want the kubelet's 3 endpoints)", seen)
+		})
+		t.Logf("up by job: %v", seen)
+	})
+
+	// A learner's `helm upgrade` of the release (dojo itself skips an
+	// unchanged one) keeps the webhook certificate Helm made at install
+	// (upstream makes it once, with a Job), so the running operator's CA
+	// never changes under it.
+	t.Run("upgrading kube-prometheus-stack keeps the webhook certificate", func(t *testing.T) {
+		ca := func() string {
+			s, err := cs.CoreV1().Secrets(workshop.PrometheusNamespace).Get(ctx, "prometheus-kube-prometheus-admission", metav1.GetOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return string(s.Data["ca"])
+		}
+		before := ca()
+		uctx, cancel := context.WithTimeout(ctx, 4*time.Minute)
+		defer cancel()
+		out, err := e.Command(uctx, filepath.Join(e.LearnerBin, "helm"), "upgrade", "prometheus", "kube-prometheus-stack", "--repo", chartRepo,
+			"--version", "88.5.3", "--namespace", workshop.PrometheusNamespace, "--reuse-values", "--wait").CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "has been upgraded") {
+			t.Fatalf("helm upgrade prometheus: %v\n%s", err, out)
+		}
+		if after := ca(); after != before || before == "" {
+			t.Errorf("the admission CA changed on upgrade (%d bytes before, %d after)", len(before), len(after))
+		}
+	})
 
 	// dojo check: every step 5–10 passes, judged on the real chain.
 	for _, id := range []string{"step-5", "step-6", "step-7", "step-8", "step-9", "step-10"} {
@@ -130,6 +223,9 @@ func workshopOnKind(t *testing.T, ctx context.Context, e *kindlab.Env, cs kubern
 		if r.ServerVersion != "v1.37.2" {
 			t.Errorf("server %s, target %+v", r.ServerVersion, r.Target)
 		}
+		if len(r.Findings) == 0 {
+			t.Fatalf("dojo diagnose --json: no findings, metrics %+v", r.Metrics)
+		}
 		f := r.Findings[0]
 		if f.ID != diagnose.MinInt64 || f.Source == nil || f.Source.Function != "GetObjectPerPodMetricReplicas" {
 			t.Errorf("first finding %+v", f)
@@ -153,6 +249,8 @@ func workshopOnKind(t *testing.T, ctx context.Context, e *kindlab.Env, cs kubern
 		}
 		time.Sleep(5 * time.Second)
 		if out, code := dojo(t, time.Minute, "load", "burst", "60"); code != 0 {
+			cancel()
+			_ = w.Wait()
 			t.Fatalf("dojo load burst 60: exit %d\n%s", code, out)
 		}
 		if err := w.Wait(); err != nil {

@@ -93,13 +93,10 @@ func run() int {
 	if err := up.Run(); err != nil {
 		logf("kindrun: dojo up: %v (the command runs anyway: it sees what dojo up left)", err)
 	}
-	select {
-	case err := <-loaded:
-		if err != nil {
-			logf("kindrun: the ingress stand-in: %v", err)
-		}
-	default:
-		logf("kindrun: the node never answered: the ingress stand-in is not loaded")
+	// The load may still be under way (or the node never came up: then it
+	// gives up at its own deadline); CMD starts once it is done.
+	if err := <-loaded; err != nil {
+		logf("kindrun: the ingress stand-in is not loaded: %v", err)
 	}
 	logf("kindrun: ready in %s; running %v", time.Since(t0).Round(time.Millisecond), argv)
 	cmd := e.Command(ctx, argv[0], argv[1:]...)
@@ -112,17 +109,24 @@ func run() int {
 	return code
 }
 
-// loadWhenNodeUp waits (3 min at most) for the node's containerd, then loads
-// the ingress stand-in.
+// loadWhenNodeUp loads the ingress stand-in into the node once its
+// containerd answers, trying again until it succeeds or 3 minutes have
+// passed (or ctx ends); the error is the last attempt's.
 func loadWhenNodeUp(ctx context.Context, e *kindlab.Env) error {
 	deadline := time.Now().Add(3 * time.Minute)
+	last := fmt.Errorf("the node's containerd did not answer within 3 minutes")
 	for time.Now().Before(deadline) && ctx.Err() == nil {
-		if _, err := e.Docker.Run(ctx, "exec", "dojo-control-plane", "ctr", "--namespace=k8s.io", "version"); err == nil {
-			return e.LoadIngressStandIn(ctx)
+		if _, err := e.Docker.Run(ctx, "exec", kindlab.ControlPlaneNode, "ctr", "--namespace=k8s.io", "version"); err == nil {
+			if last = e.LoadIngressStandIn(ctx); last == nil {
+				return nil
+			}
 		}
 		time.Sleep(time.Second)
 	}
-	return fmt.Errorf("the node's containerd did not answer within 3 minutes")
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return last
 }
 
 func exitCode(err error) int {
