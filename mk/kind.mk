@@ -86,7 +86,7 @@ promver = -X github.com/prometheus/common/version.Version=$(1) -X github.com/pro
 # Without the builtinassets tag Prometheus serves its API and no web UI; with
 # remove_all_sd,enable_kubernetes_sd its service discovery is Kubernetes's
 # (what the operator's configuration uses), file and http: the cloud SDKs
-# would triple the build.
+# stay out of the build (a 73 MB binary, 99 MB with them).
 $(KIND_BIN)/prometheus: tools/prometheus/go.mod tools/prometheus/go.sum
 	@mkdir -p $(KIND_BIN)
 	cd tools/prometheus && v=$$($(GO) list -m -f '{{.Version}}' github.com/prometheus/prometheus) && \
