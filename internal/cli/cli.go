@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 
@@ -32,9 +33,24 @@ func Main() {
 	os.Exit(code)
 }
 
+// IssuesURL is where a learner reports a bug in dojo (the repository's
+// issues page).
+const IssuesURL = "https://github.com/kubedojo/dojo/issues"
+
+// DebugEnv set to anything but "" or "0" adds the stack to the report of a
+// bug (a panic).
+const DebugEnv = "DOJO_DEBUG"
+
 // Run executes one dojo command line and returns the exit code: 0 ok, 1 error,
-// 2 usage, 3 a check ran and failed. Every error is printed here, once.
-func Run(ctx context.Context, f *factory.Factory, args []string) int {
+// 2 usage, 3 a check ran and failed. Every error is printed here, once. A
+// panic is a bug in dojo: it exits 1 with one line saying where to report it
+// (the stack only under DOJO_DEBUG=1), never with Go's trace.
+func Run(ctx context.Context, f *factory.Factory, args []string) (code int) {
+	defer func() {
+		if r := recover(); r != nil {
+			code = reportBug(f, r, debug.Stack())
+		}
+	}()
 	root := NewRootCmd(f)
 	root.SetArgs(args)
 	root.SetIn(f.IO.In)
@@ -53,4 +69,22 @@ func Run(ctx context.Context, f *factory.Factory, args []string) int {
 		fmt.Fprintf(f.IO.ErrOut, "%s %s\n", st.Fail.Render("error:"), err)
 	}
 	return cmdutil.ExitCode(err)
+}
+
+// reportBug prints one line for a panic, and the stack when DOJO_DEBUG asks
+// for it.
+func reportBug(f *factory.Factory, r any, stack []byte) int {
+	what := strings.Join(strings.Fields(fmt.Sprint(r)), " ")
+	debugOn := f.Getenv != nil && f.Getenv(DebugEnv) != "" && f.Getenv(DebugEnv) != "0"
+	hint := fmt.Sprintf(" (run it again with %s=1 to print where it happened)", DebugEnv)
+	if debugOn {
+		hint = ""
+	}
+	st := f.IO.ErrStyles()
+	fmt.Fprintf(f.IO.ErrOut, "%s this is a bug in dojo (%s): please report it, with the command you ran, at %s%s\n",
+		st.Fail.Render("error:"), what, IssuesURL, hint)
+	if debugOn {
+		f.IO.ErrOut.Write(stack)
+	}
+	return cmdutil.ExitError
 }

@@ -17,7 +17,11 @@ func NewRootCmd(f *factory.Factory) *cobra.Command {
 It creates a local kind cluster with a small queue-based application, then
 guides you step by step while you build the autoscaling chain yourself:
 Prometheus, the Redis exporter, a recording rule, the Prometheus adapter, a
-HorizontalPodAutoscaler, and finally scaling to zero.`,
+HorizontalPodAutoscaler, and finally scaling to zero.
+
+Exit codes: 0 success, 1 error, 2 bad usage, 3 a check ran and failed. If
+dojo reports a bug in itself, it says where to report it; DOJO_DEBUG=1 adds
+the stack to that report.`,
 		Example: `  dojo up            # create the cluster and the sample application
   dojo steps         # list the steps and your progress
   dojo step 5        # read step 5

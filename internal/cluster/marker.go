@@ -56,6 +56,9 @@ func MarkReady(dir, name string) error {
 	if dir == "" {
 		return nil
 	}
+	if err := plainFileName(name); err != nil {
+		return err
+	}
 	if err := writeMarker(markerPath(dir, name), name); err != nil {
 		return err
 	}
@@ -63,10 +66,14 @@ func MarkReady(dir, name string) error {
 }
 
 // MarkCreating records, before kind's create starts, that dojo is creating
-// the cluster.
+// the cluster. A name that is not a plain file name is refused: the marker
+// would land outside dir.
 func MarkCreating(dir, name string) error {
 	if dir == "" {
 		return nil
+	}
+	if err := plainFileName(name); err != nil {
+		return err
 	}
 	return writeMarker(creatingPath(dir, name), name)
 }
@@ -74,7 +81,7 @@ func MarkCreating(dir, name string) error {
 // WasCreating reports whether dojo started creating the cluster and never
 // saw it complete (false with no state directory: no record, no claim).
 func WasCreating(dir, name string) bool {
-	if dir == "" {
+	if dir == "" || plainFileName(name) != nil {
 		return false
 	}
 	_, err := os.Stat(creatingPath(dir, name))
@@ -96,6 +103,9 @@ func WasReady(dir, name string) bool {
 func ForgetReady(dir, name string) error {
 	if dir == "" {
 		return nil
+	}
+	if err := plainFileName(name); err != nil {
+		return err
 	}
 	if err := removeMarker(markerPath(dir, name)); err != nil {
 		return err

@@ -34,9 +34,32 @@ func (f *Factory) AddClusterFlags(fs *pflag.FlagSet) {
 
 // AddNameFlag declares only --name, for a command that looks at the kind
 // cluster from the container runtime and never through its API (doctor).
+// The name is checked against kind's rule as the flag is parsed: a name kind
+// would refuse is a usage error naming it, before any command runs.
 func (f *Factory) AddNameFlag(fs *pflag.FlagSet) {
-	fs.StringVar(&f.Cluster.Name, "name", workshop.ClusterName, "the kind cluster's name (its context is kind-<name>)")
+	f.Cluster.Name = workshop.ClusterName
+	fs.Var(&nameValue{p: &f.Cluster.Name}, "name", "the kind cluster's name (its context is kind-<name>)")
 }
+
+// nameValue is --name: a string that only takes a name kind accepts.
+type nameValue struct{ p *string }
+
+func (v *nameValue) String() string {
+	if v.p == nil {
+		return ""
+	}
+	return *v.p
+}
+
+func (v *nameValue) Set(s string) error {
+	if err := cluster.ValidateName(s); err != nil {
+		return err
+	}
+	*v.p = s
+	return nil
+}
+
+func (v *nameValue) Type() string { return "string" }
 
 // ClusterName is --name (the workshop's cluster name when unset).
 func (f *Factory) ClusterName() string {

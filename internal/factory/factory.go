@@ -129,6 +129,7 @@ func (f *Factory) State() (*state.Store, error) {
 	}
 	st := state.NewStore(ws, f.Now)
 	st.Warn = f.IO.Warn
+	st.DojoVersion = f.Build.Version
 	return st, nil
 }
 

@@ -7,7 +7,7 @@ package plot
 import (
 	"fmt"
 	"image/color"
-	"os"
+	"io"
 	"path/filepath"
 	"strings"
 
@@ -16,6 +16,7 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
+	"github.com/kubedojo/dojo/internal/state"
 	"github.com/kubedojo/dojo/internal/watch"
 )
 
@@ -150,21 +151,12 @@ func Write(rec *watch.Recording, out string) error {
 	canvases := plot.Align([][]*plot.Plot{{items}, {reps}}, tiles, dc)
 	items.Draw(canvases[0][0])
 	reps.Draw(canvases[1][0])
-	tmp := out + ".tmp"
-	f, err := os.Create(tmp)
-	if err != nil {
+	// A temporary file created exclusively next to out, renamed over it: a
+	// file or link already at any fixed temporary name is never written.
+	return state.WriteAtomic(out, 0o644, func(w io.Writer) error {
+		_, err := c.WriteTo(w)
 		return err
-	}
-	if _, err := c.WriteTo(f); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return err
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return os.Rename(tmp, out)
+	})
 }
 
 // short is an event's label on the chart: "↑ 4" for a rescale to 4, the

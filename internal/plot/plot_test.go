@@ -103,3 +103,40 @@ func TestBadOutAndEmptyRecording(t *testing.T) {
 	}
 	_ = fmt.Sprint()
 }
+
+// A link planted at <out>.tmp (the name dojo plot once wrote its temporary
+// file to) is not followed: its target keeps its bytes, the link stays, and
+// the chart lands at out with the mode of the file it replaces. (Before: the
+// chart was written into the link's target.)
+func TestWriteDoesNotFollowAPlantedTempLink(t *testing.T) {
+	dir, outside := t.TempDir(), t.TempDir()
+	victim := filepath.Join(outside, "victim")
+	if err := os.WriteFile(victim, []byte("precious"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "x.png")
+	if err := os.Symlink(victim, out+".tmp"); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(out, []byte("an older chart"), 0o600)
+	if err := plot.Write(recording(), out); err != nil {
+		t.Fatal(err)
+	}
+	if data, _ := os.ReadFile(victim); string(data) != "precious" {
+		t.Fatalf("the planted link's target was overwritten (%d bytes)", len(data))
+	}
+	if target, err := os.Readlink(out + ".tmp"); err != nil || target != victim {
+		t.Fatalf("the planted link was replaced: %q, %v", target, err)
+	}
+	fi, err := os.Stat(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Size() < 1000 || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("out: %d bytes, mode %v; want the chart with the replaced file's 0600", fi.Size(), fi.Mode().Perm())
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 2 {
+		t.Fatalf("left in the directory: %v; want x.png and the planted link", entries)
+	}
+}

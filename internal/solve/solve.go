@@ -230,10 +230,15 @@ func Install(ctx context.Context, s *steps.Step, env Env, superseded map[string]
 }
 
 // writeFile puts want at rel in the workspace, backing up a different file
-// that is there unless it is still the starter file.
+// that is there unless it is still the starter file. The backup and the
+// new file keep the mode of the learner's file; nothing is written through
+// a link that leads out of the workspace.
 func writeFile(ws, rel string, want, starter []byte, stamp string) (FileChange, error) {
 	ch := FileChange{Path: rel}
 	dst := filepath.Join(ws, filepath.FromSlash(rel))
+	if err := state.Within(ws, dst); err != nil {
+		return ch, err
+	}
 	have, err := os.ReadFile(dst)
 	switch {
 	case err == nil && bytes.Equal(have, want):
@@ -241,7 +246,7 @@ func writeFile(ws, rel string, want, starter []byte, stamp string) (FileChange, 
 	case err == nil && starter != nil && bytes.Equal(have, starter):
 		ch.Starter = true
 	case err == nil:
-		b, err := state.BackupFile(dst, have, stamp)
+		b, err := state.BackupFile(dst, have, stamp, state.ModeOf(dst, 0o644))
 		if err != nil {
 			return ch, err
 		}

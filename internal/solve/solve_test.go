@@ -183,3 +183,46 @@ func TestSupersededFilesAreLeftToTheLaterStep(t *testing.T) {
 		t.Fatalf("step 7 alone upgrades later: %v", rs)
 	}
 }
+
+// dojo solve keeps the mode of the learner's file it replaces, in the backup
+// and in the reference written in its place. (Before: both 0644.)
+func TestSolveKeepsTheModeOfTheLearnersFile(t *testing.T) {
+	ws := t.TempDir()
+	values := filepath.Join(ws, "values", "prometheus.yaml")
+	os.MkdirAll(filepath.Dir(values), 0o755)
+	if err := os.WriteFile(values, []byte("password: hunter2\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := Env{Embedded: embedded.FS(), Workspace: ws, Installer: &recorder{}, Progress: report.Discard{}, Stamp: "20261202T100000"}
+	files, err := Files(step(t, "step-5"), "vcap.me", env, nil)
+	if err != nil || len(files) != 1 || files[0].Backup == "" {
+		t.Fatalf("files %+v, %v", files, err)
+	}
+	for _, p := range []string{filepath.Join(ws, files[0].Backup), values} {
+		if fi, err := os.Stat(p); err != nil || fi.Mode().Perm() != 0o600 {
+			t.Fatalf("%s: %v (%v); want 0600 kept", p, fi.Mode().Perm(), err)
+		}
+	}
+}
+
+// dojo solve does not write through a workspace folder that is a link out of
+// the workspace: it stops naming the link, and nothing appears outside.
+func TestSolveRefusesALinkOutOfTheWorkspace(t *testing.T) {
+	ws, outside := t.TempDir(), t.TempDir()
+	if err := os.Symlink(outside, filepath.Join(ws, "values")); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(outside, "prometheus.yaml"), []byte("mine\n"), 0o644)
+	env := Env{Embedded: embedded.FS(), Workspace: ws, Installer: &recorder{}, Progress: report.Discard{}, Stamp: "x"}
+	files, err := Files(step(t, "step-5"), "vcap.me", env, nil)
+	if err == nil || !strings.Contains(err.Error(), filepath.Join(ws, "values")+" is a link to") || len(files) != 1 || !files[0].Failed {
+		t.Fatalf("files %+v, %v; want a refusal naming the link", files, err)
+	}
+	entries, _ := os.ReadDir(outside)
+	if len(entries) != 1 {
+		t.Fatalf("outside the workspace: %v; want only the learner's file", entries)
+	}
+	if data, _ := os.ReadFile(filepath.Join(outside, "prometheus.yaml")); string(data) != "mine\n" {
+		t.Fatalf("the file outside was replaced: %q", data)
+	}
+}

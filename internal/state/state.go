@@ -1,7 +1,8 @@
 // Package state keeps the learner's progress in the workspace:
 // .dojo/state.json, a versioned JSON document written atomically (temp file
 // and rename) under an advisory lock, so two dojo processes never corrupt it
-// and never lose each other's update.
+// and never lose each other's update. It also holds the helpers every
+// package uses to write a file safely (files.go).
 package state
 
 import (
@@ -11,6 +12,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -19,8 +22,33 @@ const SchemaVersion = 1
 
 // State is the whole progress file.
 type State struct {
-	Version int                   `json:"version"`
-	Steps   map[string]*StepState `json:"steps"`
+	Version int `json:"version"`
+	// DojoVersion is the version of the dojo that last wrote the file
+	// (a newer dojo's file is refused naming it).
+	DojoVersion string                `json:"dojoVersion,omitempty"`
+	Steps       map[string]*StepState `json:"steps"`
+}
+
+// repair puts back in range what a hand-edited or damaged file says, and
+// returns one phrase per value it changed.
+func (s *State) repair() []string {
+	var fixed []string
+	ids := make([]string, 0, len(s.Steps))
+	for id := range s.Steps {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		st := s.Steps[id]
+		if st == nil {
+			continue
+		}
+		if st.HintsRevealed < 0 {
+			fixed = append(fixed, fmt.Sprintf("%s has hintsRevealed %d, read as 0", id, st.HintsRevealed))
+			st.HintsRevealed = 0
+		}
+	}
+	return fixed
 }
 
 // StepState is the progress on one step, keyed by step id ("step-5").
@@ -96,8 +124,11 @@ func (st StepState) TimeSpent(now time.Time) time.Duration {
 type Store struct {
 	dir string // <workspace>/.dojo
 	now func() time.Time
-	// Warn receives one line when a corrupt file was set aside.
+	// Warn receives one line when a corrupt file was set aside, a value out
+	// of range repaired, or progress is not saved.
 	Warn func(string)
+	// DojoVersion is this dojo's version, recorded in the file it saves.
+	DojoVersion string
 }
 
 // NewStore returns the store of a workspace.
@@ -108,27 +139,49 @@ func NewStore(workspace string, now func() time.Time) *Store {
 // Path is the state file's path.
 func (s *Store) Path() string { return filepath.Join(s.dir, "state.json") }
 
-// NewerVersionError is a state file written by a newer dojo.
+// NewerVersionError is a state file written by a newer dojo. dojo neither
+// rewrites it nor copies it: it is left as it is.
 type NewerVersionError struct {
 	Path    string
 	Version int
-	Backup  string
+	// WrittenBy is the version of the dojo that wrote it ("" when the file
+	// does not say).
+	WrittenBy string
+}
+
+func (e *NewerVersionError) writer() string {
+	if e.WrittenBy == "" {
+		return "a newer dojo"
+	}
+	return "dojo " + e.WrittenBy
 }
 
 func (e *NewerVersionError) Error() string {
-	return fmt.Sprintf("%s was written by a newer dojo (state version %d; this dojo reads up to %d); a copy is at %s. Upgrade dojo, or point --workspace at another directory",
-		e.Path, e.Version, SchemaVersion, e.Backup)
+	return fmt.Sprintf("%s was written by %s (state version %d; this dojo reads up to version %d); it is left as it is. Upgrade dojo, or point --workspace at another directory",
+		e.Path, e.writer(), e.Version, SchemaVersion)
+}
+
+// Warning is the line a command that goes on without the progress prints.
+func (e *NewerVersionError) Warning() string {
+	return fmt.Sprintf("%s was written by %s (state version %d; this dojo reads up to version %d): your progress is not shown and will not be saved, and the file is left as it is. Upgrade dojo, or point --workspace at another directory",
+		e.Path, e.writer(), e.Version, SchemaVersion)
 }
 
 // Load reads the state; a missing file is an empty state. A corrupt file is
-// moved aside to a backup, Warn is told where, and an empty state returned.
-// A file from a newer dojo is copied to a backup and returned as an error:
-// this dojo will not overwrite what it cannot read.
+// reported to Warn and an empty state returned; a value out of range is
+// reported and read repaired. A file from a newer dojo is an error: this
+// dojo will not read, copy or overwrite what it does not know.
 //
-// Load takes no lock, so it only reads: a corrupt file is reported and left
-// in place, a newer one refused; Update (under the lock) sets files aside.
+// Load takes no lock, so it only reads: a corrupt or out-of-range file is
+// left in place; Update (under the lock) keeps a backup and rewrites it.
 func (s *Store) Load() (*State, error) {
 	return s.load(false)
+}
+
+func (s *Store) warn(msg string) {
+	if s.Warn != nil {
+		s.Warn(msg)
+	}
 }
 
 func (s *Store) load(setAside bool) (*State, error) {
@@ -140,19 +193,12 @@ func (s *Store) load(setAside bool) (*State, error) {
 		return nil, fmt.Errorf("reading progress: %w", err)
 	}
 	var probe struct {
-		Version int `json:"version"`
+		Version     int    `json:"version"`
+		DojoVersion string `json:"dojoVersion"`
 	}
 	var st State
 	if err := json.Unmarshal(data, &probe); err == nil && probe.Version > SchemaVersion {
-		backup := "(none yet)"
-		if setAside {
-			b, berr := s.backup(data, fmt.Sprintf("v%d", probe.Version))
-			if berr != nil {
-				return nil, berr
-			}
-			backup = b
-		}
-		return nil, &NewerVersionError{Path: s.Path(), Version: probe.Version, Backup: backup}
+		return nil, &NewerVersionError{Path: s.Path(), Version: probe.Version, WrittenBy: probe.DojoVersion}
 	}
 	if err := json.Unmarshal(data, &st); err != nil || st.Version < 1 {
 		reason := "it has no version"
@@ -160,9 +206,7 @@ func (s *Store) load(setAside bool) (*State, error) {
 			reason = err.Error()
 		}
 		if !setAside {
-			if s.Warn != nil {
-				s.Warn(fmt.Sprintf("%s could not be read (%s); showing no progress. The next command that records progress keeps a backup of it and starts afresh", s.Path(), reason))
-			}
+			s.warn(fmt.Sprintf("%s could not be read (%s); showing no progress. The next command that records progress keeps a backup of it and starts afresh", s.Path(), reason))
 			return &State{Version: SchemaVersion, Steps: map[string]*StepState{}}, nil
 		}
 		backup, berr := s.backup(data, "corrupt")
@@ -172,24 +216,45 @@ func (s *Store) load(setAside bool) (*State, error) {
 		if rerr := os.Remove(s.Path()); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
 			return nil, fmt.Errorf("setting aside unreadable %s: %w", s.Path(), rerr)
 		}
-		if s.Warn != nil {
-			s.Warn(fmt.Sprintf("%s could not be read (%s); it was moved to %s and progress starts afresh", s.Path(), reason, backup))
-		}
+		s.warn(fmt.Sprintf("%s could not be read (%s); it was moved to %s and progress starts afresh", s.Path(), reason, backup))
 		return &State{Version: SchemaVersion, Steps: map[string]*StepState{}}, nil
 	}
 	if st.Steps == nil {
 		st.Steps = map[string]*StepState{}
 	}
+	// Values out of range are repaired as a damaged file is set aside: read
+	// repaired and reported; under the lock the file as it was is kept as a
+	// backup and the repair saved.
+	if fixed := st.repair(); len(fixed) > 0 {
+		what := strings.Join(fixed, "; ")
+		if !setAside {
+			s.warn(fmt.Sprintf("%s holds values out of range (%s). The next command that records progress keeps a backup of it and saves the repair", s.Path(), what))
+			return &st, nil
+		}
+		backup, err := s.backup(data, "repaired")
+		if err != nil {
+			return nil, err
+		}
+		s.warn(fmt.Sprintf("%s held values out of range (%s); they are repaired and the file as it was is kept at %s", s.Path(), what, backup))
+	}
 	return &st, nil
 }
 
 func (s *Store) backup(data []byte, tag string) (string, error) {
-	return BackupFile(s.Path()+"."+tag, data, s.now().UTC().Format("20060102T150405"))
+	return BackupFile(s.Path()+"."+tag, data, s.now().UTC().Format("20060102T150405"), ModeOf(s.Path(), 0o644))
 }
 
 // Update applies fn to the current state under the lock and saves the result
-// atomically. fn's error aborts without saving.
+// atomically. fn's error aborts without saving. A file from a newer dojo is
+// a *NewerVersionError, and is left as it is. Nothing is written through a
+// link that leaves the workspace.
 func (s *Store) Update(fn func(*State) error) (*State, error) {
+	root := filepath.Dir(s.dir)
+	for _, p := range []string{s.Path(), filepath.Join(s.dir, "state.lock")} {
+		if err := Within(root, p); err != nil {
+			return nil, err
+		}
+	}
 	if err := os.MkdirAll(s.dir, 0o755); err != nil {
 		return nil, fmt.Errorf("cannot write progress in %s: %w (pass --workspace with a writable directory)", s.dir, err)
 	}
@@ -206,6 +271,9 @@ func (s *Store) Update(fn func(*State) error) (*State, error) {
 		return nil, err
 	}
 	st.Version = SchemaVersion
+	if s.DojoVersion != "" {
+		st.DojoVersion = s.DojoVersion
+	}
 	data, err := json.MarshalIndent(st, "", "  ")
 	if err != nil {
 		return nil, err
@@ -216,61 +284,20 @@ func (s *Store) Update(fn func(*State) error) (*State, error) {
 	return st, nil
 }
 
-// WriteFileAtomic writes data to a temp file in the same directory and
-// renames it over path, so readers see the old or the new file, never half.
-func WriteFileAtomic(path string, data []byte, perm fs.FileMode) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
+// Record is Update for a command whose job is to show something (dojo step,
+// dojo hint): when the progress file comes from a newer dojo, Warn says once
+// that progress is not saved, and fn runs on empty progress that is not
+// saved, so the command still shows what it can.
+func (s *Store) Record(fn func(*State) error) (*State, error) {
+	st, err := s.Update(fn)
+	var nv *NewerVersionError
+	if !errors.As(err, &nv) {
+		return st, err
 	}
-	tmp := f.Name()
-	ok := false
-	defer func() {
-		if !ok {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if _, err := f.Write(data); err != nil {
-		return err
+	s.warn(nv.Warning())
+	st = &State{Version: SchemaVersion, Steps: map[string]*StepState{}}
+	if err := fn(st); err != nil {
+		return nil, err
 	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Chmod(tmp, perm); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	ok = true
-	return nil
-}
-
-// BackupFile writes data as <path>.<stamp>.bak (or <path>.<stamp>-N.bak)
-// and returns its name. It never replaces an earlier backup.
-func BackupFile(path string, data []byte, stamp string) (string, error) {
-	for i := 0; ; i++ {
-		name := fmt.Sprintf("%s.%s.bak", path, stamp)
-		if i > 0 {
-			name = fmt.Sprintf("%s.%s-%d.bak", path, stamp, i)
-		}
-		f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-		if errors.Is(err, fs.ErrExist) {
-			continue
-		}
-		if err != nil {
-			return "", fmt.Errorf("backing up %s: %w", path, err)
-		}
-		_, werr := f.Write(data)
-		cerr := f.Close()
-		if werr != nil || cerr != nil {
-			return "", fmt.Errorf("backing up %s: %w", path, errors.Join(werr, cerr))
-		}
-		return name, nil
-	}
+	return st, nil
 }

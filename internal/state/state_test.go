@@ -93,28 +93,184 @@ func TestCorruptFileIsBackedUpAndReported(t *testing.T) {
 	}
 }
 
+// A file from a newer dojo is refused on every run, naming the dojo that
+// wrote it, and left alone: no backup, no rewrite, however many runs.
+// (Before: a new backup on every run, and no word of who wrote it.)
 func TestNewerVersionIsRefusedNotOverwritten(t *testing.T) {
 	ws := t.TempDir()
 	s := NewStore(ws, fixed)
+	s.DojoVersion = "v1.0.0"
 	os.MkdirAll(filepath.Dir(s.Path()), 0o755)
-	future := []byte(`{"version": 7, "steps": {"step-1": {"futureField": true}}}`)
-	os.WriteFile(s.Path(), future, 0o644)
+	future := []byte(`{"version": 7, "dojoVersion": "v3.1.0", "steps": {"step-1": {"futureField": true}}}`)
+	os.WriteFile(s.Path(), future, 0o600)
+	old := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	os.Chtimes(s.Path(), old, old)
 
-	_, err := s.Update(func(st *State) error { return nil })
-	var nv *NewerVersionError
-	if !errors.As(err, &nv) || nv.Version != 7 {
-		t.Fatalf("Update = %v; want a NewerVersionError for version 7", err)
-	}
-	for _, want := range []string{"newer dojo", "version 7", "Upgrade dojo", nv.Backup} {
-		if !strings.Contains(err.Error(), want) {
-			t.Errorf("message %q lacks %q", err, want)
+	for run := 1; run <= 5; run++ {
+		_, err := s.Update(func(st *State) error { return nil })
+		var nv *NewerVersionError
+		if !errors.As(err, &nv) || nv.Version != 7 {
+			t.Fatalf("run %d: Update = %v; want a NewerVersionError for version 7", run, err)
+		}
+		for _, want := range []string{"written by dojo v3.1.0", "state version 7", "left as it is", "Upgrade dojo"} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("run %d: message %q lacks %q", run, err, want)
+			}
 		}
 	}
 	if data, _ := os.ReadFile(s.Path()); string(data) != string(future) {
 		t.Fatalf("the newer file was changed: %s", data)
 	}
-	if data, _ := os.ReadFile(nv.Backup); string(data) != string(future) {
-		t.Fatalf("backup holds %q", data)
+	if fi, err := os.Stat(s.Path()); err != nil || !fi.ModTime().Equal(old) || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("the newer file was rewritten: %v, %v", fi.ModTime(), err)
+	}
+	if all, _ := filepath.Glob(filepath.Join(ws, ".dojo", "*")); len(all) != 2 { // state.json and state.lock
+		t.Fatalf("files in .dojo after 5 refused runs: %v; want state.json and state.lock only", all)
+	}
+	// A file that does not say who wrote it is still refused, in words.
+	os.WriteFile(s.Path(), []byte(`{"version": 2}`), 0o644)
+	if _, err := s.Update(func(*State) error { return nil }); err == nil || !strings.Contains(err.Error(), "written by a newer dojo") {
+		t.Fatalf("Update of an unsigned version 2 = %v", err)
+	}
+}
+
+// Every save records the dojo that wrote the file, so that an older dojo
+// can name it when it refuses the file.
+func TestSavedFileNamesTheDojoThatWroteIt(t *testing.T) {
+	s := NewStore(t.TempDir(), fixed)
+	s.DojoVersion = "v1.4.0"
+	if _, err := s.Update(func(st *State) error { st.Step("step-1"); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(s.Path())
+	var got struct {
+		Version     int    `json:"version"`
+		DojoVersion string `json:"dojoVersion"`
+	}
+	if err := json.Unmarshal(data, &got); err != nil || got.Version != SchemaVersion || got.DojoVersion != "v1.4.0" {
+		t.Fatalf("saved %s (%v); want version %d written by v1.4.0", data, err, SchemaVersion)
+	}
+}
+
+// Record (dojo step, dojo hint) goes on with empty, unsaved progress when the
+// file comes from a newer dojo, and says so once.
+func TestRecordGoesOnWithoutSavingANewerFile(t *testing.T) {
+	s := NewStore(t.TempDir(), fixed)
+	var warned []string
+	s.Warn = func(m string) { warned = append(warned, m) }
+	os.MkdirAll(filepath.Dir(s.Path()), 0o755)
+	future := []byte(`{"version": 2, "dojoVersion": "v2.0.0", "steps": {"step-5": {"hintsRevealed": 2}}}`)
+	os.WriteFile(s.Path(), future, 0o644)
+	st, err := s.Record(func(st *State) error { st.Step("step-5").HintsRevealed++; return nil })
+	if err != nil || st.Steps["step-5"].HintsRevealed != 1 {
+		t.Fatalf("Record = %+v, %v; want empty progress with fn applied", st, err)
+	}
+	if len(warned) != 1 || !strings.Contains(warned[0], "v2.0.0") || !strings.Contains(warned[0], "will not be saved") {
+		t.Fatalf("warnings %q; want one naming v2.0.0 and that progress will not be saved", warned)
+	}
+	if data, _ := os.ReadFile(s.Path()); string(data) != string(future) {
+		t.Fatalf("the newer file was changed: %s", data)
+	}
+	boom := errors.New("boom")
+	if _, err := s.Record(func(*State) error { return boom }); !errors.Is(err, boom) {
+		t.Fatalf("Record's fn error = %v", err)
+	}
+}
+
+// A value out of range (a hand-edited hintsRevealed of -3 made dojo hint
+// panic) is repaired as a damaged file is set aside: read repaired with a
+// warning by Load, which writes nothing; backed up and saved repaired by
+// Update, with a warning naming the backup. (Before: read as -3, silently.)
+func TestOutOfRangeValuesAreRepairedWithAWarning(t *testing.T) {
+	ws := t.TempDir()
+	s := NewStore(ws, fixed)
+	var warned []string
+	s.Warn = func(m string) { warned = append(warned, m) }
+	os.MkdirAll(filepath.Dir(s.Path()), 0o755)
+	bad := []byte(`{"version": 1, "steps": {"step-5": {"hintsRevealed": -3}, "step-6": {"hintsRevealed": 2}}}`)
+	os.WriteFile(s.Path(), bad, 0o600)
+
+	st, err := s.Load()
+	if err != nil || st.Steps["step-5"].HintsRevealed != 0 || st.Steps["step-6"].HintsRevealed != 2 {
+		t.Fatalf("Load = %+v, %v; want step-5 repaired to 0, step-6 kept", st, err)
+	}
+	if len(warned) != 1 || !strings.Contains(warned[0], "step-5 has hintsRevealed -3, read as 0") {
+		t.Fatalf("Load warnings %q; want one naming step-5's -3", warned)
+	}
+	if data, _ := os.ReadFile(s.Path()); string(data) != string(bad) {
+		t.Fatalf("Load wrote the file: %s", data)
+	}
+
+	warned = nil
+	st, err = s.Update(func(st *State) error { return nil })
+	if err != nil || st.Steps["step-5"].HintsRevealed != 0 {
+		t.Fatalf("Update = %+v, %v", st, err)
+	}
+	backups, _ := filepath.Glob(filepath.Join(ws, ".dojo", "state.json.repaired.*.bak"))
+	if len(backups) != 1 || len(warned) != 1 || !strings.Contains(warned[0], backups[0]) || !strings.Contains(warned[0], "-3") {
+		t.Fatalf("Update: backups %v, warnings %q; want one backup named in one warning", backups, warned)
+	}
+	if data, _ := os.ReadFile(backups[0]); string(data) != string(bad) {
+		t.Fatalf("the backup holds %q, want the file as it was", data)
+	}
+	if fi, _ := os.Stat(backups[0]); fi.Mode().Perm() != 0o600 {
+		t.Fatalf("the backup of a 0600 file is %v", fi.Mode().Perm())
+	}
+	// Repaired once: the next run has nothing to say.
+	warned = nil
+	if _, err := s.Update(func(*State) error { return nil }); err != nil || len(warned) != 0 {
+		t.Fatalf("second Update: %v, warnings %q", err, warned)
+	}
+}
+
+// Saving keeps the mode the learner gave the progress file.
+func TestSaveKeepsTheFileMode(t *testing.T) {
+	s := NewStore(t.TempDir(), fixed)
+	if _, err := s.Update(func(*State) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(s.Path(), 0o600)
+	if _, err := s.Update(func(st *State) error { st.Step("step-1"); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if fi, _ := os.Stat(s.Path()); fi.Mode().Perm() != 0o600 {
+		t.Fatalf("state.json is %v after a save, want 0600 kept", fi.Mode().Perm())
+	}
+}
+
+// The progress is never written through a link out of the workspace: a
+// .dojo, a state.json or a state.lock that leads elsewhere stops Update with
+// one message naming it, and nothing appears there.
+func TestUpdateRefusesALinkOutOfTheWorkspace(t *testing.T) {
+	for _, link := range []string{".dojo", ".dojo/state.json", ".dojo/state.lock"} {
+		t.Run(link, func(t *testing.T) {
+			ws, outside := t.TempDir(), t.TempDir()
+			os.MkdirAll(filepath.Join(ws, ".dojo"), 0o755)
+			at := filepath.Join(ws, filepath.FromSlash(link))
+			os.Remove(at)
+			if err := os.Symlink(filepath.Join(outside, "target"), at); err != nil {
+				t.Fatal(err)
+			}
+			if link == ".dojo" {
+				os.MkdirAll(filepath.Join(outside, "target"), 0o755)
+			}
+			s := NewStore(ws, fixed)
+			_, err := s.Update(func(st *State) error { st.Step("step-1"); return nil })
+			var le *LinkError
+			if !errors.As(err, &le) || le.Link != at || !strings.Contains(err.Error(), at) {
+				t.Fatalf("Update through %s = %v; want a LinkError naming it", link, err)
+			}
+			var found []string
+			filepath.WalkDir(outside, func(p string, d os.DirEntry, _ error) error {
+				if !d.IsDir() {
+					found = append(found, p)
+				}
+				return nil
+			})
+			if len(found) != 0 {
+				t.Fatalf("files written outside the workspace: %v", found)
+			}
+		})
 	}
 }
 
@@ -214,7 +370,7 @@ func TestBackupFileNumbersSameStampBackups(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "values.yaml")
 	var names []string
 	for i := 0; i < 3; i++ {
-		n, err := BackupFile(p, []byte{byte('a' + i)}, "20261202T101010")
+		n, err := BackupFile(p, []byte{byte('a' + i)}, "20261202T101010", 0o644)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,6 +1,8 @@
 // Package workspace writes the learner's workspace: the embedded charts and
 // values copied into a directory the learner edits. Nothing the learner
-// wrote is ever overwritten without a backup next to it.
+// wrote is ever overwritten without a backup next to it, a file replaced or
+// backed up keeps its mode, and nothing is written through a link that
+// leads out of the workspace.
 package workspace
 
 import (
@@ -40,6 +42,20 @@ func Init(dir string, src fs.FS, opts Options) (*Result, error) {
 	if now == nil {
 		now = time.Now
 	}
+	// Every path is looked at before anything is written: a link out of the
+	// workspace stops Init with nothing changed.
+	if err := state.Within(dir, filepath.Join(dir, ".dojo")); err != nil {
+		return nil, err
+	}
+	err := fs.WalkDir(src, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		return state.Within(dir, filepath.Join(dir, filepath.FromSlash(p)))
+	})
+	if err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("cannot create the workspace %s: %w (choose another with --workspace)", dir, err)
 	}
@@ -50,7 +66,7 @@ func Init(dir string, src fs.FS, opts Options) (*Result, error) {
 	}
 	res := &Result{Dir: dir, BackedUp: map[string]string{}}
 	stamp := now().UTC().Format("20060102-150405")
-	err := fs.WalkDir(src, ".", func(p string, d fs.DirEntry, err error) error {
+	err = fs.WalkDir(src, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -96,16 +112,17 @@ func Init(dir string, src fs.FS, opts Options) (*Result, error) {
 }
 
 // Backup writes data next to path as <path>.<stamp>.bak (the charts'
-// .helmignore skips *.bak) and returns the backup's path. It never replaces
-// an earlier backup.
+// .helmignore skips *.bak), with the mode of the file at path, and returns
+// the backup's path. It never replaces an earlier backup.
 func Backup(path string, data []byte, stamp string) (string, error) {
-	return state.BackupFile(path, data, stamp)
+	return state.BackupFile(path, data, stamp, state.ModeOf(path, 0o644))
 }
 
 func write(dst string, data []byte) error {
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return fmt.Errorf("cannot write %s: %w (choose another workspace with --workspace)", dst, err)
 	}
+	// A file replaced keeps its mode; a new one is 0644.
 	if err := state.WriteFileAtomic(dst, data, 0o644); err != nil {
 		return fmt.Errorf("cannot write %s: %w (choose another workspace with --workspace)", dst, err)
 	}

@@ -119,3 +119,76 @@ func TestInitUnreadableFileIsAnError(t *testing.T) {
 		t.Fatalf("the learner's directory was touched: %v", err)
 	}
 }
+
+// init --reset over a charts/consumer that is a link to a folder outside the
+// workspace stops with an error naming the link, before anything is written
+// anywhere. (Before: the reset wrote the chart into the outside folder.)
+func TestInitRefusesALinkOutOfTheWorkspace(t *testing.T) {
+	base := t.TempDir()
+	dir, outside := filepath.Join(base, "ws"), filepath.Join(base, "outside")
+	if _, err := Init(dir, src(), Options{}); err != nil {
+		t.Fatal(err)
+	}
+	// The learner's chart moved out and linked back in, edited there.
+	os.Rename(filepath.Join(dir, "charts", "consumer"), outside)
+	os.WriteFile(filepath.Join(outside, "Chart.yaml"), []byte("name: mine\n"), 0o644)
+	os.Remove(filepath.Join(outside, "templates", "_helpers.tpl"))
+	link := filepath.Join(dir, "charts", "consumer")
+	if err := os.Symlink(outside, link); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "values", "prometheus.yaml"), []byte("mine: true\n"), 0o644)
+	before := tree(t, base)
+
+	for _, reset := range []bool{false, true} {
+		_, err := Init(dir, src(), Options{Reset: reset, Now: func() time.Time { return t0 }})
+		if err == nil || !strings.Contains(err.Error(), link+" is a link to "+outside) || !strings.Contains(err.Error(), "outside the workspace") {
+			t.Fatalf("reset=%v: Init through the link = %v; want an error naming %s", reset, err, link)
+		}
+		if after := tree(t, base); after != before {
+			t.Fatalf("reset=%v: files changed:\nbefore %s\nafter  %s", reset, before, after)
+		}
+	}
+}
+
+// A learner's 0600 file keeps 0600 through init --reset: its backup and the
+// restored file alike. (Before: both 0644, world-readable.)
+func TestResetKeepsTheFileMode(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := Init(dir, src(), Options{}); err != nil {
+		t.Fatal(err)
+	}
+	mine := filepath.Join(dir, "values", "prometheus.yaml")
+	os.WriteFile(mine, []byte("password: hunter2\n"), 0o644)
+	os.Chmod(mine, 0o600)
+	res, err := Init(dir, src(), Options{Reset: true, Now: func() time.Time { return t0 }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	backup := res.BackedUp["values/prometheus.yaml"]
+	for _, p := range []string{backup, mine} {
+		fi, err := os.Stat(p)
+		if err != nil || fi.Mode().Perm() != 0o600 {
+			t.Fatalf("%s: mode %v (%v); want 0600 kept", p, fi.Mode().Perm(), err)
+		}
+	}
+	if data, _ := os.ReadFile(backup); string(data) != "password: hunter2\n" {
+		t.Fatalf("backup holds %q", data)
+	}
+}
+
+// tree lists every file under dir with its mode and contents.
+func tree(t *testing.T, dir string) string {
+	t.Helper()
+	var b strings.Builder
+	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		fi, _ := os.Lstat(p)
+		data, _ := os.ReadFile(p)
+		b.WriteString(p + " " + fi.Mode().String() + " " + string(data) + "\n")
+		return nil
+	})
+	return b.String()
+}

@@ -114,7 +114,9 @@ func Run(f *factory.Factory, opts *Options) error {
 		return err
 	}
 	var from, to, revealedNow int
-	_, err = store.Update(func(st *state.State) error {
+	// Record: a progress file from a newer dojo is left alone, with a
+	// warning, and the hints are still shown (from the first).
+	_, err = store.Record(func(st *state.State) error {
 		p := st.Step(s.ID)
 		p.MarkStarted(f.Now())
 		revealed := min(p.HintsRevealed, total)

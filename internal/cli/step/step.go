@@ -58,7 +58,9 @@ func Run(f *factory.Factory, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	st, err := store.Update(func(st *state.State) error {
+	// Record: a progress file from a newer dojo is left alone, with a
+	// warning, and the step is still shown.
+	st, err := store.Record(func(st *state.State) error {
 		st.Step(s.ID).MarkStarted(f.Now())
 		return nil
 	})

@@ -76,3 +76,26 @@ func TestPlainLinesAndRecording(t *testing.T) {
 		t.Errorf("second run: %v", err)
 	}
 }
+
+// A link planted at the --record name is not followed: the recording is
+// refused as an existing file and the link's target is never created. (This
+// held before issue 27 too, by O_EXCL; the test keeps it so.)
+func TestRecordDoesNotFollowAPlantedLink(t *testing.T) {
+	io, _, _, _ := ui.Test(false, false)
+	dir, outside := t.TempDir(), t.TempDir()
+	target := filepath.Join(outside, "victim")
+	file := filepath.Join(dir, "s.jsonl")
+	if err := os.Symlink(target, file); err != nil {
+		t.Fatal(err)
+	}
+	cs := cluster()
+	opts := &Options{Record: file, For: 100 * time.Millisecond, IO: io, Clock: watch.RealClock{},
+		Cluster: func() (kubernetes.Interface, watch.Querier, error, error) { return cs, queue{}, nil, nil }}
+	err := Run(context.Background(), opts)
+	if cmdutil.ExitCode(err) != cmdutil.ExitUsage || !strings.Contains(err.Error(), "exists") {
+		t.Fatalf("--record over a planted link: %v; want the usage error for an existing file", err)
+	}
+	if _, err := os.Lstat(target); !os.IsNotExist(err) {
+		t.Fatalf("the link's target was created: %v", err)
+	}
+}
