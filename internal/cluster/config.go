@@ -6,6 +6,7 @@ package cluster
 
 import (
 	"fmt"
+	"net"
 
 	"sigs.k8s.io/kind/pkg/apis/config/v1alpha4"
 	"sigs.k8s.io/yaml"
@@ -42,11 +43,26 @@ type ConfigOptions struct {
 	NodeImage string // versions.NodeImage when empty
 	HTTPPort  int32  // host port mapped to the node's 80 (80 when 0)
 	HTTPSPort int32  // host port mapped to the node's 443 (443 when 0)
+	// ListenAddress is the host address the two ports are published on
+	// (DefaultListenAddress when empty). kind without one publishes on
+	// every interface: on a shared Wi-Fi, the whole room could reach the
+	// learner's producer and Prometheus.
+	ListenAddress string
+}
+
+// DefaultListenAddress keeps the cluster's ports 80 and 443 on this machine:
+// the workshop's host names (*.vcap.me, *.localhost) resolve to it.
+const DefaultListenAddress = "127.0.0.1"
+
+// IsLoopback says whether addr (an IP address) reaches this machine only.
+func IsLoopback(addr string) bool {
+	ip := net.ParseIP(addr)
+	return ip != nil && ip.IsLoopback()
 }
 
 // Config builds the kind v1alpha4 configuration of a dojo cluster: one
 // control-plane node labelled ingress-ready and owned by dojo, ports 80 and
-// 443 mapped to the host, the HPA tuned for a workshop, HPAScaleToZero on.
+// 443 published on the host's loopback (o.ListenAddress), the HPA tuned for a workshop, HPAScaleToZero on.
 // Every call returns a fresh value (kind mutates the one it is given).
 func Config(o ConfigOptions) *v1alpha4.Cluster {
 	if o.Name == "" {
@@ -61,6 +77,9 @@ func Config(o ConfigOptions) *v1alpha4.Cluster {
 	if o.HTTPSPort == 0 {
 		o.HTTPSPort = 443
 	}
+	if o.ListenAddress == "" {
+		o.ListenAddress = DefaultListenAddress
+	}
 	return &v1alpha4.Cluster{
 		TypeMeta: v1alpha4.TypeMeta{Kind: "Cluster", APIVersion: "kind.x-k8s.io/v1alpha4"},
 		Name:     o.Name,
@@ -72,8 +91,8 @@ func Config(o ConfigOptions) *v1alpha4.Cluster {
 				OwnerLabel:        o.Name,
 			},
 			ExtraPortMappings: []v1alpha4.PortMapping{
-				{ContainerPort: 80, HostPort: o.HTTPPort, Protocol: v1alpha4.PortMappingProtocolTCP},
-				{ContainerPort: 443, HostPort: o.HTTPSPort, Protocol: v1alpha4.PortMappingProtocolTCP},
+				{ContainerPort: 80, HostPort: o.HTTPPort, ListenAddress: o.ListenAddress, Protocol: v1alpha4.PortMappingProtocolTCP},
+				{ContainerPort: 443, HostPort: o.HTTPSPort, ListenAddress: o.ListenAddress, Protocol: v1alpha4.PortMappingProtocolTCP},
 			},
 		}},
 		FeatureGates:         map[string]bool{"HPAScaleToZero": true},

@@ -130,3 +130,33 @@ func TestParseNodeLabelsBothKubeadmForms(t *testing.T) {
 		}
 	}
 }
+
+// kind publishes a port mapping without a listen address on every
+// interface: the room's Wi-Fi could reach the learner's producer. dojo's
+// default keeps both ports on loopback; another address is taken as given.
+func TestPortMappingsListenOnLoopbackUnlessToldOtherwise(t *testing.T) {
+	for _, c := range []struct {
+		give, want string
+	}{{"", "127.0.0.1"}, {"0.0.0.0", "0.0.0.0"}, {"192.0.2.7", "192.0.2.7"}} {
+		raw, err := RenderConfig(ConfigOptions{ListenAddress: c.give})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got v1alpha4.Cluster
+		if err := yaml.UnmarshalStrict(raw, &got); err != nil {
+			t.Fatal(err)
+		}
+		ms := got.Nodes[0].ExtraPortMappings
+		if len(ms) != 2 {
+			t.Fatalf("port mappings = %v", ms)
+		}
+		for _, m := range ms {
+			if m.ListenAddress != c.want {
+				t.Errorf("ListenAddress %q: mapping of %d listens on %q, want %q", c.give, m.ContainerPort, m.ListenAddress, c.want)
+			}
+		}
+	}
+	if !IsLoopback("127.0.0.1") || !IsLoopback("::1") || IsLoopback("0.0.0.0") || IsLoopback("192.0.2.7") || IsLoopback("nonsense") {
+		t.Fatal("IsLoopback misjudges an address")
+	}
+}

@@ -2,8 +2,10 @@ package kindlab_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -18,6 +20,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	kindcluster "sigs.k8s.io/kind/pkg/cluster"
 
+	"github.com/kubedojo/dojo/internal/app"
 	"github.com/kubedojo/dojo/internal/kindlab"
 	"github.com/kubedojo/dojo/internal/workshop"
 )
@@ -164,6 +167,41 @@ func TestUpOnKind(t *testing.T) {
 		}
 	})
 
+	t.Run("Redis keeps the queue across a deleted pod", func(t *testing.T) {
+		// No consumer, so every item must still be in the list afterwards.
+		scaleDeployment(t, ctx, cs, workshop.ConsumerRelease, 0)
+		defer scaleDeployment(t, ctx, cs, workshop.ConsumerRelease, 1)
+		waitFor(t, 60*time.Second, "no consumer pod", func() (bool, string) {
+			list, err := cs.CoreV1().Pods(workshop.AppNamespace).List(ctx, metav1.ListOptions{LabelSelector: "app.kubernetes.io/instance=" + workshop.ConsumerRelease})
+			return err == nil && len(list.Items) == 0, fmt.Sprintf("%v %d pods", err, len(list.Items))
+		})
+		if out, err := e.DojoCommand(ctx, "load", "burst", "40").CombinedOutput(); err != nil {
+			t.Fatalf("dojo load burst 40: %v\n%s", err, out)
+		}
+		if n := queueLength(t, ctx, cs); n != 40 {
+			t.Fatalf("queue length %d before the restart, want 40", n)
+		}
+		old := appPod(t, ctx, cs, workshop.RedisRelease)
+		if err := cs.CoreV1().Pods(workshop.AppNamespace).Delete(ctx, old.Name, metav1.DeleteOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, 90*time.Second, "a new Redis pod, ready", func() (bool, string) {
+			list, err := cs.CoreV1().Pods(workshop.AppNamespace).List(ctx, metav1.ListOptions{LabelSelector: "app.kubernetes.io/instance=" + workshop.RedisRelease})
+			if err != nil || len(list.Items) != 1 {
+				return false, fmt.Sprintf("%v, %d pods", err, len(list.Items))
+			}
+			p := list.Items[0]
+			return p.Name != old.Name && ready(p), p.Name
+		})
+		waitFor(t, 60*time.Second, "the producer reading the queue again", func() (bool, string) {
+			_, err := queueLengthErr(ctx, cs)
+			return err == nil, fmt.Sprint(err)
+		})
+		if n := queueLength(t, ctx, cs); n != 40 {
+			t.Fatalf("queue length %d after Redis's pod was replaced, want all 40 items", n)
+		}
+	})
+
 	t.Run("a minute without Redis makes producer and consumer unready, never restarts them", func(t *testing.T) {
 		scaleRedis(t, ctx, cs, 0)
 		waitFor(t, 60*time.Second, "producer and consumer unready", func() (bool, string) {
@@ -223,6 +261,42 @@ func TestUpOnKind(t *testing.T) {
 			body, _ := io.ReadAll(resp.Body)
 			return resp.StatusCode == http.StatusOK, fmt.Sprintf("%s: %s", resp.Status, body)
 		})
+	})
+
+	t.Run("ports 80 and 443 answer on loopback only, not to the room", func(t *testing.T) {
+		// What Docker published: both mappings on 127.0.0.1.
+		out, err := e.Docker.Run(ctx, "port", workshop.ClusterName+"-control-plane")
+		if err != nil {
+			t.Fatalf("docker port: %v: %s", err, out)
+		}
+		for _, want := range []string{"80/tcp -> 127.0.0.1:80", "443/tcp -> 127.0.0.1:443"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("docker port lacks %q:\n%s", want, out)
+			}
+		}
+		// What a neighbour on the Wi-Fi would try: this machine's address on
+		// another interface (here the namespace's own bridges: Docker's and
+		// kind's networks). Port 80 must refuse there.
+		addrs := nonLoopbackAddrs(t)
+		if len(addrs) == 0 {
+			t.Fatal("no address besides loopback in the run's namespace: nothing to try the ports from")
+		}
+		for _, a := range addrs {
+			for _, port := range []string{"80", "443"} {
+				c, err := net.DialTimeout("tcp", net.JoinHostPort(a, port), 2*time.Second)
+				if err == nil {
+					c.Close()
+					t.Errorf("port %s answers on %s: the cluster is open beyond this machine", port, a)
+				} else {
+					t.Logf("%s:%s refused as it should: %v", a, port, err)
+				}
+			}
+		}
+		c, err := net.DialTimeout("tcp", "127.0.0.1:80", 2*time.Second)
+		if err != nil {
+			t.Fatalf("port 80 on 127.0.0.1: %v", err)
+		}
+		c.Close()
 	})
 
 	t.Run("the workshop chain on the real operator: solve, check, diagnose, watch", func(t *testing.T) {
@@ -317,14 +391,59 @@ func restarts(p corev1.Pod) int32 {
 
 func scaleRedis(t *testing.T, ctx context.Context, cs kubernetes.Interface, n int32) {
 	t.Helper()
-	s, err := cs.AppsV1().Deployments(workshop.AppNamespace).GetScale(ctx, workshop.RedisService, metav1.GetOptions{})
+	scaleDeployment(t, ctx, cs, workshop.RedisService, n)
+}
+
+func scaleDeployment(t *testing.T, ctx context.Context, cs kubernetes.Interface, name string, n int32) {
+	t.Helper()
+	s, err := cs.AppsV1().Deployments(workshop.AppNamespace).GetScale(ctx, name, metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	s.Spec.Replicas = n
-	if _, err := cs.AppsV1().Deployments(workshop.AppNamespace).UpdateScale(ctx, workshop.RedisService, s, metav1.UpdateOptions{}); err != nil {
+	if _, err := cs.AppsV1().Deployments(workshop.AppNamespace).UpdateScale(ctx, name, s, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// queueLength is what the producer's GET /queue answers (through the API
+// server's service proxy).
+func queueLength(t *testing.T, ctx context.Context, cs kubernetes.Interface) int64 {
+	t.Helper()
+	n, err := queueLengthErr(ctx, cs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func queueLengthErr(ctx context.Context, cs kubernetes.Interface) (int64, error) {
+	raw, err := cs.CoreV1().Services(workshop.AppNamespace).ProxyGet("http", workshop.ProducerRelease, "80", "/queue", nil).DoRaw(ctx)
+	if err != nil {
+		return 0, err
+	}
+	var q app.QueueBody
+	if err := json.Unmarshal(raw, &q); err != nil {
+		return 0, fmt.Errorf("GET /queue answered %q: %w", raw, err)
+	}
+	return q.Length, nil
+}
+
+// nonLoopbackAddrs lists the IPv4 addresses of this network namespace's
+// interfaces other than loopback.
+func nonLoopbackAddrs(t *testing.T) []string {
+	t.Helper()
+	as, err := net.InterfaceAddrs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, a := range as {
+		if n, ok := a.(*net.IPNet); ok && !n.IP.IsLoopback() && n.IP.To4() != nil {
+			out = append(out, n.IP.String())
+		}
+	}
+	return out
 }
 
 func waitFor(t *testing.T, timeout time.Duration, what string, cond func() (bool, string)) {

@@ -120,3 +120,53 @@ func TestRunNodeImage(t *testing.T) {
 		}
 	}
 }
+
+// The cluster's ports stay on loopback unless --listen-address says
+// otherwise; another address reaches bootstrap with one warning saying what
+// it exposes, and a value that is no IP address (or is given where dojo up
+// creates no cluster) is a usage error naming it.
+func TestRunListenAddress(t *testing.T) {
+	var got bootstrap.Options
+	opts := &Options{Timeout: time.Minute, Listen: "127.0.0.1",
+		Getenv:    func(string) string { return "" },
+		Cluster:   factory.ClusterFlags{Name: "dojo"},
+		Workspace: func() (string, error) { return "/ws", nil },
+		Env:       func() bootstrap.Env { return bootstrap.Env{} },
+		Up: func(_ context.Context, o bootstrap.Options, _ bootstrap.Env) (*bootstrap.Result, error) {
+			got = o
+			return &bootstrap.Result{}, nil
+		},
+		NextStep: func() int { return 3 },
+	}
+	var errOut *bytes.Buffer
+	opts.IO, _, _, errOut = ui.Test(false, false)
+	if err := Run(context.Background(), opts); err != nil || got.ListenAddress != "127.0.0.1" || strings.Contains(errOut.String(), "warning") {
+		t.Fatalf("default: err %v, bootstrap got %q, stderr %q", err, got.ListenAddress, errOut)
+	}
+	opts.Listen = "0.0.0.0"
+	opts.IO, _, _, errOut = ui.Test(false, false)
+	if err := Run(context.Background(), opts); err != nil || got.ListenAddress != "0.0.0.0" {
+		t.Fatalf("0.0.0.0: err %v, bootstrap got %q", err, got.ListenAddress)
+	}
+	if w := errOut.String(); strings.Count(w, "warning:") != 1 || !strings.Contains(w, "listen on 0.0.0.0") || !strings.Contains(w, "Wi-Fi") {
+		t.Fatalf("0.0.0.0: stderr %q, want one warning saying who can reach the cluster", w)
+	}
+	for _, c := range []struct {
+		listen  string
+		skip    bool
+		context string
+		want    string
+	}{
+		{listen: "localhost:80", want: `--listen-address "localhost:80" is not an IP address`},
+		{listen: "0.0.0.0", skip: true, want: "dojo up creates none"},
+		{listen: "0.0.0.0", context: "mine", want: "dojo up creates none"},
+	} {
+		got = bootstrap.Options{}
+		opts.Listen, opts.SkipCluster, opts.Cluster.Context = c.listen, c.skip, c.context
+		err := Run(context.Background(), opts)
+		var usage *cmdutil.UsageError
+		if !errors.As(err, &usage) || !strings.Contains(err.Error(), c.want) || got.Name != "" {
+			t.Errorf("--listen-address %q (skip %v, context %q): err %v, bootstrap ran: %v; want a usage error with %q", c.listen, c.skip, c.context, err, got.Name != "", c.want)
+		}
+	}
+}

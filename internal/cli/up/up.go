@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"strings"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 
 	"github.com/kubedojo/dojo/embedded"
 	"github.com/kubedojo/dojo/internal/bootstrap"
+	"github.com/kubedojo/dojo/internal/cluster"
 	"github.com/kubedojo/dojo/internal/cmdutil"
 	"github.com/kubedojo/dojo/internal/course"
 	"github.com/kubedojo/dojo/internal/factory"
@@ -29,6 +31,7 @@ type Options struct {
 	Domain      string
 	Image       string
 	NodeImage   string
+	Listen      string
 	SkipCluster bool
 	ChartRepo   string
 	Timings     bool
@@ -64,6 +67,9 @@ It always talks to kind-<name> (or --context), never to whatever your
 kubeconfig's current context is; kind makes kind-<name> current when it
 creates the cluster, as kind create cluster does.
 
+Ports 80 and 443 are published on 127.0.0.1 only, so nobody else on your
+network reaches your cluster; --listen-address opens them wider.
+
 Install onto a cluster of your own instead with --context (its kubeconfig
 with --kubeconfig), or onto an existing kind-<name> with --skip-cluster.`,
 		Example: `  dojo up
@@ -90,6 +96,7 @@ with --kubeconfig), or onto an existing kind-<name> with --skip-cluster.`,
 	fl.StringVar(&opts.Domain, "domain", workshop.Domain, "the producer answers on producer.<domain>")
 	fl.StringVar(&opts.Image, "image", "", "the app image (repository:tag) instead of this dojo's")
 	fl.StringVar(&opts.NodeImage, "node-image", "", "kind node image for a new cluster, e.g. kindest/node:v1.36.4 for another Kubernetes (default "+versions.NodeImage+")")
+	fl.StringVar(&opts.Listen, "listen-address", cluster.DefaultListenAddress, "host address a new cluster publishes ports 80 and 443 on; the default keeps them on this machine, 0.0.0.0 opens them to every network you are on")
 	fl.BoolVar(&opts.SkipCluster, "skip-cluster", false, "install onto the existing cluster of the context (kind-<name> or --context) instead of creating one")
 	fl.StringVar(&opts.ChartRepo, "chart-repo", "", "chart repository for Traefik instead of its pinned one (env "+helm.ChartRepoEnv+")")
 	fl.BoolVar(&opts.Timings, "timings", false, "print how long each phase took")
@@ -110,6 +117,9 @@ func Run(ctx context.Context, opts *Options) error {
 			return cmdutil.Usagef("--node-image %s chooses the image of a cluster dojo up creates; with --skip-cluster or --context dojo up creates none: drop one of them", opts.NodeImage)
 		}
 	}
+	if err := checkListen(opts); err != nil {
+		return err
+	}
 	ws, err := opts.Workspace()
 	if err != nil {
 		return err
@@ -118,21 +128,25 @@ func Run(ctx context.Context, opts *Options) error {
 	if chartRepo == "" {
 		chartRepo = opts.Getenv(helm.ChartRepoEnv)
 	}
+	if opts.Listen != "" && !cluster.IsLoopback(opts.Listen) {
+		fmt.Fprintf(opts.IO.ErrOut, "warning: ports 80 and 443 of cluster %s will listen on %s: anyone who can reach that address (everyone on this Wi-Fi, for 0.0.0.0) can publish to your producer and read your Prometheus\n", opts.Cluster.Name, opts.Listen)
+	}
 	pr := ui.NewProgress(opts.IO)
 	defer pr.Close()
 	env := opts.Env()
 	env.Progress = pr
 	res, err := opts.Up(ctx, bootstrap.Options{
-		Name:      opts.Cluster.Name,
-		Domain:    opts.Domain,
-		Image:     opts.Image,
-		NodeImage: opts.NodeImage,
-		Existing:  opts.SkipCluster || opts.Cluster.Context != "",
-		Timeout:   opts.Timeout,
-		ChartRepo: chartRepo,
-		Workspace: ws,
-		Version:   opts.Version,
-		StateDir:  opts.StateDir,
+		Name:          opts.Cluster.Name,
+		Domain:        opts.Domain,
+		Image:         opts.Image,
+		NodeImage:     opts.NodeImage,
+		ListenAddress: opts.Listen,
+		Existing:      opts.SkipCluster || opts.Cluster.Context != "",
+		Timeout:       opts.Timeout,
+		ChartRepo:     chartRepo,
+		Workspace:     ws,
+		Version:       opts.Version,
+		StateDir:      opts.StateDir,
 	}, env)
 	if opts.Timings {
 		PrintTimings(opts.IO.ErrOut, pr.Timings())
@@ -149,6 +163,21 @@ func Run(ctx context.Context, opts *Options) error {
 		return err
 	}
 	PrintNext(opts.IO.Out, opts.IO.Styles(), res, opts.NextStep())
+	return nil
+}
+
+// checkListen refuses a --listen-address that is no IP address, and one
+// given where dojo up creates no cluster.
+func checkListen(opts *Options) error {
+	if opts.Listen == "" || opts.Listen == cluster.DefaultListenAddress {
+		return nil
+	}
+	if net.ParseIP(opts.Listen) == nil {
+		return cmdutil.Usagef("--listen-address %q is not an IP address: give one of this machine's addresses, e.g. %s (the default, this machine only) or 0.0.0.0 (every network)", opts.Listen, cluster.DefaultListenAddress)
+	}
+	if opts.SkipCluster || opts.Cluster.Context != "" {
+		return cmdutil.Usagef("--listen-address %s chooses where a cluster dojo up creates publishes its ports; with --skip-cluster or --context dojo up creates none: drop one of them", opts.Listen)
+	}
 	return nil
 }
 
