@@ -47,6 +47,9 @@ type Options struct {
 	// NodeImage is the kind node image a new cluster is made from
 	// ("" = versions.NodeImage); it says which Kubernetes the cluster runs.
 	NodeImage string
+	// ListenAddress is where a new cluster publishes ports 80 and 443
+	// (cluster.DefaultListenAddress when empty).
+	ListenAddress string
 	// StateDir keeps the cluster's ready marker (cluster.DefaultStateDir);
 	// "" means an unanswering existing cluster is never recreated.
 	StateDir string
@@ -295,7 +298,7 @@ func (u *run) release(ctx context.Context, name string) error {
 		traefik := versions.Traefik
 		rel = helm.Release{Name: name, Namespace: traefik.Namespace, Source: helm.Source{Upstream: &traefik}, Values: vals}
 	case workshop.RedisRelease:
-		rel.Source = helm.Source{FS: u.env.Embedded, Path: workshop.RedisChart}
+		rel.Source, rel.Values = helm.Source{FS: u.env.Embedded, Path: workshop.RedisChart}, workshop.RedisValues()
 	default: // the producer and the consumer, from the learner's workspace
 		repo, tag := splitImage(u.res.Image)
 		vals := map[string]any{"image": map[string]any{"repository": repo, "tag": tag}}
@@ -351,7 +354,7 @@ func (u *run) upKind(ctx context.Context) (cluster.Provider, *kube.Access, error
 		return nil, nil, err
 	}
 	p := rep.Provider
-	cfg := cluster.ConfigOptions{Name: o.Name, NodeImage: o.NodeImage}
+	cfg := cluster.ConfigOptions{Name: o.Name, NodeImage: o.NodeImage, ListenAddress: o.ListenAddress}
 	nodeImage := cmp.Or(o.NodeImage, versions.NodeImage)
 	if rep.Exists && o.NodeImage != "" && cluster.WasReady(o.StateDir, o.Name) {
 		u.warn(fmt.Sprintf("cluster %s exists already: --node-image %s applies only when dojo up creates it (dojo teardown, then dojo up, to change it)", o.Name, o.NodeImage))

@@ -10,6 +10,7 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -464,6 +465,13 @@ func (k *kubelet) prepareVolumes(ctx context.Context, run *podRun, pod *corev1.P
 		switch {
 		case v.HostPath != nil:
 			dir = v.HostPath.Path
+			// A node directory this machine does not have (Redis's
+			// append-only file) lives in the lab's own node root, which
+			// outlives the pod as a node's disk does: the lab never
+			// creates directories outside its folder.
+			if _, err := os.Stat(dir); err != nil {
+				dir = filepath.Join(k.l.dir, "node-root", v.HostPath.Path)
+			}
 		case v.ConfigMap != nil:
 			var cm *corev1.ConfigMap
 			err := retryUntil(ctx, func() (err error) {
@@ -819,13 +827,16 @@ func launchDojo(l *Lab, in launchInput) (procSpec, error) {
 	return procSpec{path: l.bins.dojo, args: stripCommand(in.args, "dojo")}, nil
 }
 
-// redis:* → redis-server, bound to the pod's address, no persistence dir
-// outside the pod's directory.
+// redis:* → redis-server, bound to the pod's address, its files in the
+// chart's --dir (its volume's directory) or else the pod's directory.
 func launchRedis(l *Lab, in launchInput) (procSpec, error) {
 	args := stripCommand(in.args, "redis-server", "docker-entrypoint.sh")
 	args = stripCommand(args, "redis-server")
 	args = append(args, "--bind", in.ip, "--port", strconv.Itoa(int(firstPort(in.c, 6379))),
-		"--protected-mode", "no", "--dir", in.dir, "--daemonize", "no")
+		"--protected-mode", "no", "--daemonize", "no")
+	if !slices.Contains(args, "--dir") { // the chart's --dir is translated to its volume
+		args = append(args, "--dir", in.dir)
+	}
 	return procSpec{path: l.bins.redis, args: args}, nil
 }
 

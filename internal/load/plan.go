@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/kubedojo/dojo/internal/workshop"
 )
 
 // The plans.
@@ -19,8 +21,10 @@ const (
 	Drain = "drain"
 )
 
-// MaxItems bounds one plan's total (the producer takes up to 100000 per request).
-const MaxItems = 1_000_000
+// MaxItems bounds one plan's total (the producer takes up to 100000 per
+// request). Redis's maxmemory and memory limit are computed from it
+// (workshop.RedisMaxMemoryMiB), so a full run fits.
+const MaxItems = workshop.MaxLoadItems
 
 // Plan is what to publish.
 type Plan struct {

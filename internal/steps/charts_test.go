@@ -1,6 +1,7 @@
 package steps_test
 
 import (
+	"fmt"
 	"io/fs"
 	"path"
 	"regexp"
@@ -25,6 +26,7 @@ import (
 
 	"github.com/kubedojo/dojo/embedded"
 	"github.com/kubedojo/dojo/internal/versions"
+	"github.com/kubedojo/dojo/internal/workshop"
 )
 
 const monitoringAPI = "monitoring.coreos.com/v1"
@@ -301,8 +303,36 @@ func TestRedisChart(t *testing.T) {
 	if c.Image != versions.RedisImage {
 		t.Errorf("redis image %s, want %s", c.Image, versions.RedisImage)
 	}
-	if want := []string{"redis-server", "--save", "", "--appendonly", "no"}; !slices.Equal(c.Args, want) || len(c.Command) != 0 {
+	want := []string{"redis-server", "--appendonly", "yes", "--appendfsync", "always", "--save", "", "--dir", "/data",
+		"--maxmemory", "190mb", "--maxmemory-policy", "noeviction"}
+	if !slices.Equal(c.Args, want) || len(c.Command) != 0 {
 		t.Errorf("redis command %q args %q, want the image's entrypoint with args %q", c.Command, c.Args, want)
+	}
+	// The append-only file in /data, on the node: a new pod finds it.
+	vols := d.Spec.Template.Spec.Volumes
+	if len(vols) != 1 || vols[0].HostPath == nil || vols[0].HostPath.Path != "/var/local/dojo/redis" ||
+		len(c.VolumeMounts) != 1 || c.VolumeMounts[0].Name != vols[0].Name || c.VolumeMounts[0].MountPath != "/data" {
+		t.Errorf("redis volumes %+v mounts %+v: want /data on the node's /var/local/dojo/redis", vols, c.VolumeMounts)
+	}
+	// The chart's own numbers are the ones dojo up computes and sets.
+	if got := c.Resources.Limits.Memory().String(); got != fmt.Sprintf("%dMi", workshop.RedisMemoryLimitMiB) {
+		t.Errorf("the chart's memory limit %s differs from workshop.RedisMemoryLimitMiB %d", got, workshop.RedisMemoryLimitMiB)
+	}
+	if fmt.Sprintf("%dmb", workshop.RedisMaxMemoryMiB) != "190mb" {
+		t.Errorf("the chart's maxmemory 190mb differs from workshop.RedisMaxMemoryMiB %d", workshop.RedisMaxMemoryMiB)
+	}
+	// dojo up's values reach the chart; without a node path the file stays in the pod.
+	vals := workshop.RedisValues()
+	vals["persistence"] = map[string]any{"hostPath": ""}
+	d = mustDeployment(t, render(t, loadChart(t, "redis", nil), renderOpts{values: vals}), "redis-master")
+	if vols := d.Spec.Template.Spec.Volumes; len(vols) != 1 || vols[0].EmptyDir == nil {
+		t.Errorf("redis without persistence.hostPath: volumes %+v, want an emptyDir", vols)
+	}
+	// A queue as large as dojo load makes, twice over, fits under maxmemory,
+	// and maxmemory under the container's limit.
+	if 2*workshop.MaxLoadItems*workshop.QueuedItemBytes > workshop.RedisMaxMemoryMiB<<20+(1<<20) ||
+		workshop.RedisMaxMemoryMiB >= workshop.RedisMemoryLimitMiB {
+		t.Errorf("maxmemory %d MiB, limit %d MiB do not hold two loads of %d items", workshop.RedisMaxMemoryMiB, workshop.RedisMemoryLimitMiB, workshop.MaxLoadItems)
 	}
 	if c.ReadinessProbe == nil || (c.ReadinessProbe.Exec == nil && c.ReadinessProbe.TCPSocket == nil) {
 		t.Errorf("redis has no readiness probe")

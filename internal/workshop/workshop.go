@@ -4,7 +4,10 @@
 // the tests read these names from here and nowhere else.
 package workshop
 
-import "path/filepath"
+import (
+	"path/filepath"
+	"strconv"
+)
 
 // The cluster.
 const (
@@ -39,6 +42,34 @@ const (
 	// Queue is the Redis list the producer fills and the consumer empties.
 	Queue = "padok"
 )
+
+// Redis's memory and the queue it holds, computed from one another.
+const (
+	// QueuedItemBytes is what one queued item costs Redis, rounded up:
+	// 1.1 million items took 104 MB in a measured run (95 bytes each).
+	QueuedItemBytes = 100
+	// MaxLoadItems is the most items one dojo load run publishes.
+	MaxLoadItems = 1_000_000
+	// RedisMaxMemoryMiB is Redis's maxmemory: room for two full dojo load
+	// runs (2 × 1 000 000 × 100 B = 190.7 MiB, rounded down), e.g. one
+	// the consumers have not drained yet and the next. Past it Redis
+	// refuses writes (noeviction): the publish is answered 503, not sent.
+	RedisMaxMemoryMiB = 2 * MaxLoadItems * QueuedItemBytes / (1 << 20)
+	// RedisMemoryLimitMiB is the container's memory limit: maxmemory and a
+	// third more (253 MiB) for what maxmemory does not count: the fork that
+	// rewrites the append-only file copies the pages written meanwhile, and
+	// Redis's own buffers and code.
+	RedisMemoryLimitMiB = RedisMaxMemoryMiB * 4 / 3
+)
+
+// RedisValues are the redis chart's values dojo up installs it with: its
+// maxmemory and memory limit from the arithmetic above.
+func RedisValues() map[string]any {
+	return map[string]any{
+		"maxmemory": strconv.Itoa(RedisMaxMemoryMiB) + "mb",
+		"resources": map[string]any{"limits": map[string]any{"memory": strconv.Itoa(RedisMemoryLimitMiB) + "Mi"}},
+	}
+}
 
 // AppReleases are the app releases the learner's workspace charts make;
 // `dojo deploy` accepts exactly these.
