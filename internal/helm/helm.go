@@ -103,6 +103,9 @@ type Result struct {
 	Action    Action
 	Revision  int
 	Recovered string // the pending status an interrupted run left, if any
+	// TookBack lists the fields another field manager owned that the
+	// upgrade took back (Options.TakeBackConflicts).
+	TookBack []Conflict
 }
 
 // Options tune a Installer.
@@ -119,6 +122,11 @@ type Options struct {
 	CacheDir string
 	// Log receives Helm's log lines (discarded when nil).
 	Log slog.Handler
+	// TakeBackConflicts: when an upgrade finds fields of the chart's objects
+	// owned by another field manager (a kubectl edit of a live object), apply
+	// again forcing them back, and say which in Result.TookBack. Without it
+	// such an upgrade fails with a *ConflictError.
+	TakeBackConflicts bool
 }
 
 // FieldManager is the server-side-apply field manager dojo applies with:
@@ -269,6 +277,16 @@ func (d *Installer) Apply(ctx context.Context, rel Release) (Result, error) {
 		up.Labels = labels
 		up.MaxHistory = 10
 		r, err := up.RunWithContext(hctx, rel.Name, ch, vals)
+		if conflicts := ParseConflicts(err); len(conflicts) > 0 {
+			if !d.opts.TakeBackConflicts {
+				return res, d.fail(rel, &ConflictError{Conflicts: conflicts, Err: err})
+			}
+			// The same upgrade, forcing: those fields become the chart's again.
+			up.ForceConflicts = true
+			if r, err = up.RunWithContext(hctx, rel.Name, ch, vals); err == nil {
+				res.TookBack = conflicts
+			}
+		}
 		if err != nil {
 			return res, d.failWithPods(rel, err)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -46,13 +47,87 @@ func workshopOnKind(t *testing.T, ctx context.Context, e *kindlab.Env, cs kubern
 		return string(out), code
 	}
 
+	kubectl := func(t *testing.T, args ...string) {
+		t.Helper()
+		out, err := e.Command(ctx, "kubectl", args...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("kubectl %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	// Solved in two parts, with a learner's kubectl edit of the live
+	// PrometheusRule between them (an update by another field manager, as
+	// kubectl edit makes): step 9's upgrade of the consumer meets it.
 	start := time.Now()
-	out, code := dojo(t, 8*time.Minute, "solve", "--until", "10", "--chart-repo", chartRepo)
-	t.Logf("MEASURE dojo solve --until 10 on kind: %s (exit %d)\n%s", time.Since(start).Round(time.Second), code, out)
+	out, code := dojo(t, 8*time.Minute, "solve", "--until", "8", "--chart-repo", chartRepo)
+	t.Logf("dojo solve --until 8 on kind (exit %d)\n%s", code, out)
 	if code != 0 {
 		dumpPods(t, ctx, cs)
-		t.Fatalf("dojo solve --until 10: exit %d", code)
+		t.Fatalf("dojo solve --until 8: exit %d", code)
 	}
+	kubectl(t, "-n", workshop.AppNamespace, "patch", "prometheusrule", workshop.ConsumerRelease, "--field-manager", "kubectl-edit",
+		"--type", "json", "-p", `[{"op":"replace","path":"/spec/groups/0/rules/0/expr","value":"vector(7)"}]`)
+	out, code = dojo(t, 8*time.Minute, "solve", "--until", "10", "--chart-repo", chartRepo)
+	t.Logf("MEASURE dojo solve --until 8, then --until 10, on kind: %s (exit %d)\n%s", time.Since(start).Round(time.Second), code, out)
+	if code != 0 {
+		dumpPods(t, ctx, cs)
+		t.Fatalf("dojo solve --until 10 after a kubectl edit of the rule: exit %d", code)
+	}
+	t.Run("dojo solve takes back what a kubectl edit changed, and says so", func(t *testing.T) {
+		for _, want := range []string{"took back from another tool: PrometheusRule default/consumer", `(changed by "kubectl-edit")`} {
+			if !strings.Contains(out, want) {
+				t.Errorf("dojo solve's output lacks %q", want)
+			}
+		}
+		raw, err := cs.CoreV1().RESTClient().Get().AbsPath("/apis/monitoring.coreos.com/v1/namespaces/default/prometheusrules/consumer").DoRaw(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(raw), "vector(7)") || !strings.Contains(string(raw), "clamp_max(absent(") {
+			t.Errorf("the live rule is not the reference again:\n%s", raw)
+		}
+	})
+	t.Run("dojo deploy names a kubectl edit's conflict and --force-conflicts takes it back", func(t *testing.T) {
+		kubectl(t, "-n", workshop.AppNamespace, "patch", "hpa", workshop.ConsumerRelease, "--field-manager", "kubectl-edit",
+			"--type", "merge", "-p", `{"spec":{"maxReplicas":7}}`)
+		// A change in the learner's chart, so that dojo deploy upgrades.
+		values := filepath.Join(e.Home, "dojo-workspace", "charts", workshop.ConsumerRelease, "values.yaml")
+		orig, err := os.ReadFile(values)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(values, append(slices.Clone(orig), "\n# a learner's note\n"...), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out, code := dojo(t, 3*time.Minute, "deploy", workshop.ConsumerRelease)
+		t.Logf("dojo deploy consumer (exit %d):\n%s", code, out)
+		if code != 1 {
+			t.Errorf("dojo deploy over a kubectl edit: exit %d, want 1", code)
+		}
+		for _, want := range []string{"HorizontalPodAutoscaler default/consumer", ".spec.maxReplicas", `"kubectl-edit"`, "dojo deploy consumer --force-conflicts"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("dojo deploy's message lacks %q", want)
+			}
+		}
+		if strings.Contains(out, "running dojo solve again") || strings.Contains(out, "Apply failed") {
+			t.Errorf("dojo deploy gives the raw error or the rerun advice")
+		}
+		out, code = dojo(t, 3*time.Minute, "deploy", workshop.ConsumerRelease, "--force-conflicts")
+		t.Logf("dojo deploy consumer --force-conflicts (exit %d):\n%s", code, out)
+		if code != 0 || !strings.Contains(out, "took back from another tool: HorizontalPodAutoscaler default/consumer: .spec.maxReplicas") {
+			t.Errorf("dojo deploy --force-conflicts: exit %d", code)
+		}
+		hpa, err := cs.AutoscalingV2().HorizontalPodAutoscalers(workshop.AppNamespace).Get(ctx, workshop.ConsumerRelease, metav1.GetOptions{})
+		if err != nil || hpa.Spec.MaxReplicas != 20 {
+			t.Errorf("the HPA after --force-conflicts: %v, maxReplicas %d, want 20", err, hpa.Spec.MaxReplicas)
+		}
+		// The learner's chart as it was, deployed again.
+		if err := os.WriteFile(values, orig, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if out, code := dojo(t, 3*time.Minute, "deploy", workshop.ConsumerRelease); code != 0 {
+			t.Fatalf("dojo deploy consumer: exit %d\n%s", code, out)
+		}
+	})
 
 	// The real operator made the Prometheus: its StatefulSet, with the
 	// config reloader beside Prometheus, on the images the chart names.

@@ -3,6 +3,7 @@ package deploy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -24,12 +25,15 @@ import (
 type Options struct {
 	Release string
 	Timeout time.Duration
+	// ForceConflicts takes back fields another tool (kubectl edit) changed
+	// in the release's live objects.
+	ForceConflicts bool
 
 	IO        *ui.IOStreams
 	Workspace func() (string, error)
 	Access    func() (*kube.Access, error)
 	// Installer upgrades the release (helm.New in production).
-	Installer func(a *kube.Access, timeout time.Duration) AppUpgrader
+	Installer func(a *kube.Access, o helm.Options) AppUpgrader
 }
 
 // AppUpgrader upgrades an app release from the workspace chart
@@ -63,14 +67,13 @@ when neither the chart nor the values changed.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Release = args[0]
 			opts.IO, opts.Workspace, opts.Access = f.IO, f.Workspace, f.Access
-			opts.Installer = func(a *kube.Access, timeout time.Duration) AppUpgrader {
-				return helm.New(a, helm.Options{Timeout: timeout})
-			}
+			opts.Installer = func(a *kube.Access, o helm.Options) AppUpgrader { return helm.New(a, o) }
 			return Run(cmd.Context(), opts)
 		},
 	}
 	f.AddClusterFlags(cmd.Flags())
 	cmd.Flags().DurationVar(&opts.Timeout, "timeout", 5*time.Minute, "give up after this long")
+	cmd.Flags().BoolVar(&opts.ForceConflicts, "force-conflicts", false, "take back fields that another tool (kubectl edit, apply or replace) changed in the release's objects; that change is lost")
 	return cmd
 }
 
@@ -84,15 +87,23 @@ func Run(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	inst := opts.Installer(access, opts.Timeout)
+	inst := opts.Installer(access, helm.Options{Timeout: opts.Timeout, TakeBackConflicts: opts.ForceConflicts})
 	pr := ui.NewProgress(opts.IO)
 	defer pr.Close()
 	res, err := report.Phase(pr, opts.Release, func(report.Task) (helm.Result, error) {
 		return inst.UpgradeApp(ctx, ws, opts.Release)
 	})
+	var conflict *helm.ConflictError
+	if errors.As(err, &conflict) {
+		return fmt.Errorf("%s: %v: dojo deploy %s --force-conflicts takes them back (the change made in the cluster is then lost: put it in charts/%s to keep it)",
+			opts.Release, conflict, opts.Release, opts.Release)
+	}
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(opts.IO.Out, "%s %s (revision %d)\n", res.Release, res.Action, res.Revision)
+	for _, c := range res.TookBack {
+		fmt.Fprintf(opts.IO.Out, "  took back from another tool: %s\n", c)
+	}
 	return nil
 }

@@ -3,6 +3,7 @@ package solve
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -144,7 +145,9 @@ func Run(ctx context.Context, opts *Options) error {
 	if repo == "" {
 		repo = opts.Getenv(helm.ChartRepoEnv)
 	}
-	inst := opts.Installer(access, helm.Options{ChartRepo: repo, Timeout: opts.Timeout})
+	// dojo solve applies the reference the learner asked for: fields a
+	// kubectl edit took over are taken back, and said.
+	inst := opts.Installer(access, helm.Options{ChartRepo: repo, Timeout: opts.Timeout, TakeBackConflicts: true})
 	// The domain dojo up chose is in the producer's values.
 	prod, err := inst.Last(ctx, workshop.ProducerRelease, workshop.AppNamespace)
 	if err != nil {
@@ -207,9 +210,15 @@ func Run(ctx context.Context, opts *Options) error {
 				note = ", completing what an interrupted run left " + r.Recovered
 			}
 			fmt.Fprintf(out, "  %-9s release %s in %s (revision %d%s) for %s\n", r.Action, r.Release, r.Namespace, r.Revision, note, s.ID)
+			for _, c := range r.TookBack {
+				fmt.Fprintf(out, "            took back from another tool: %s\n", c)
+			}
 		}
 		if err != nil {
-			return fmt.Errorf("solving %s: %w (an interrupted or timed-out install is completed by running dojo solve again; otherwise the error says what to fix)", s.ID, err)
+			if interruptedOrTimedOut(ctx, err) {
+				return fmt.Errorf("solving %s: %w (an interrupted or timed-out install is completed by running dojo solve again)", s.ID, err)
+			}
+			return fmt.Errorf("solving %s: %w", s.ID, err)
 		}
 		now := opts.Now().UTC()
 		if _, err := store.Update(func(p *state.State) error {
@@ -226,4 +235,15 @@ func Run(ctx context.Context, opts *Options) error {
 	fmt.Fprintf(out, "\nSolved %s. %s says whether a step passes.\n", strings.Join(solved, ", "),
 		st.Code.Render("dojo check "+todo[len(todo)-1].ID))
 	return nil
+}
+
+// interruptedOrTimedOut says whether err ended an install midway (Ctrl-C,
+// --timeout, Helm's wait running out): then a second dojo solve completes
+// it. Helm's wait errors do not always wrap the context's, hence the words.
+func interruptedOrTimedOut(ctx context.Context, err error) bool {
+	if ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return true
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "context deadline exceeded") || strings.Contains(msg, "timed out waiting")
 }
