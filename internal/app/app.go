@@ -45,6 +45,26 @@ const (
 	shutdownTimeout = 5 * time.Second
 )
 
+// The HTTP server's timeouts (producer and consumer). No request has a body
+// but /withdraw's (4 KiB at most), so reading one takes no time on a working
+// connection: the read bounds only cut off a client that trickles its
+// request (net/http also cancels a request's context when readTimeout
+// passes during the handler, which is why a publish stops heeding its
+// context once its items are on their way). An idle keep-alive connection
+// is closed after idleTimeout (a proxy that reuses it reconnects).
+// writeTimeout runs from the end of the request's header to the end of the
+// answer, so it must outlast the slowest legitimate answer, a publish of
+// MaxPublish items: waiting for room (publishWait, 5 s), then go-redis's own
+// bounds (a turn in its pool 4 s, dialling 2 s, the new connection's
+// handshake 3 + 3 s, writing 3 s, reading the answer 3 s) and a second of
+// work, 24 s in all (TestWriteTimeoutOutlastsTheSlowestPublish).
+const (
+	readHeaderTimeout = 10 * time.Second
+	readTimeout       = 10 * time.Second
+	writeTimeout      = 30 * time.Second
+	idleTimeout       = 10 * time.Second
+)
+
 // Item is what the producer pushes, one JSON object per list element. The
 // consumer logs its id and how long it waited in the queue. Anything else
 // found in the list (say, pushed by hand with redis-cli) is processed too and
@@ -177,7 +197,10 @@ func listen(o CommonOptions) (net.Listener, error) {
 func httpServer(l net.Listener, h http.Handler, log *slog.Logger) (stop func() error) {
 	srv := &http.Server{
 		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	errc := make(chan error, 1)

@@ -2,9 +2,13 @@ package app_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
+	"regexp"
+	"runtime"
 	"strconv"
 	"testing"
 	"time"
@@ -109,4 +113,137 @@ func BenchmarkConsumerOverhead(b *testing.B) {
 	}
 	b.ReportMetric(float64(items)/consumed.Seconds(), "items/s")
 	b.ReportMetric(float64(consumed.Microseconds())/float64(items), "µs/item")
+}
+
+// BenchmarkWithdrawOne is the producer's Withdraw of one item (in process,
+// against a real Redis) with a queue of 10^3, 10^5 and 10^6 items ahead of
+// it (docs/benchmarks.md, "/withdraw and large queues"):
+//
+//	go test -run '^$' -bench WithdrawOne -benchtime 200x ./internal/app/
+//
+// "newest" withdraws an item just published (the case of dojo check);
+// "gone" one that is no longer queued, which makes Redis walk the whole
+// list. Besides time, it reports what a withdraw allocates (B/op) and how
+// far the producer's heap rose above where it stood before the withdraws
+// (heap-rise-KB, sampled after each).
+func BenchmarkWithdrawOne(b *testing.B) {
+	for _, length := range []int{1e3, 1e5, 1e6} {
+		s := redistest.Start(b)
+		p, _ := newProducer(b, s.Addr, nil)
+		rdb := client(b, s)
+		ctx := context.Background()
+		for left := length; left > 0; left -= app.MaxPublish {
+			if _, err := p.Publish(ctx, min(left, app.MaxPublish)); err != nil {
+				b.Fatal(err)
+			}
+		}
+		for _, c := range []string{"newest", "gone"} {
+			b.Run(fmt.Sprintf("queue=%d/%s", length, c), func(b *testing.B) {
+				b.ReportAllocs()
+				var m runtime.MemStats
+				runtime.GC()
+				runtime.ReadMemStats(&m)
+				base, top := m.HeapInuse, m.HeapInuse
+				for b.Loop() {
+					b.StopTimer()
+					res, err := p.Publish(ctx, 1)
+					if err != nil {
+						b.Fatal(err)
+					}
+					want := int64(1)
+					if c == "gone" { // a consumer took it
+						rdb.RPop(ctx, "padok")
+						want = 0
+					}
+					b.StartTimer()
+					n, err := p.Withdraw(ctx, res.FirstID, res.LastID)
+					b.StopTimer()
+					if err != nil || n != want {
+						b.Fatalf("withdrew %d, %v; want %d", n, err, want)
+					}
+					runtime.ReadMemStats(&m)
+					top = max(top, m.HeapInuse)
+					b.StartTimer()
+				}
+				b.StopTimer()
+				if l := rdb.LLen(ctx, "padok").Val(); l != int64(length) {
+					b.Fatalf("LLEN %d, want %d", l, length)
+				}
+				b.ReportMetric(float64(top-base)/1024, "heap-rise-KB")
+			})
+		}
+	}
+}
+
+// BenchmarkWithdrawOneProducerRSS is the same withdraw over HTTP against
+// `dojo app producer` running as its own process (this test binary
+// re-executed), as in the cluster, to read the producer's resident memory:
+// rss-MB is its VmRSS after the withdraws, anon-MB the part of it that is
+// the process's own memory (heap and stacks; the rest is the executable's
+// pages, and this test binary is larger than dojo), peak-rss-MB its VmHWM
+// (the most it ever held, start included). The queue is filled straight into Redis
+// with items shaped like the producer's, so the producer's memory owes
+// nothing to the filling.
+//
+//	go test -run '^$' -bench WithdrawOneProducerRSS -benchtime 20x ./internal/app/
+func BenchmarkWithdrawOneProducerRSS(b *testing.B) {
+	for _, length := range []int{1e3, 1e5, 1e6} {
+		b.Run(fmt.Sprintf("queue=%d", length), func(b *testing.B) {
+			s := redistest.Start(b)
+			rdb := client(b, s)
+			ctx := context.Background()
+			batch := make([]any, 0, 10000)
+			for i := range length {
+				batch = append(batch, fmt.Sprintf(`{"id":"f1e2d3-%d","created":"2026-12-01T10:00:00.123456789Z"}`, i+1))
+				if len(batch) == cap(batch) || i == length-1 {
+					if err := rdb.RPush(ctx, "padok", batch...).Err(); err != nil {
+						b.Fatal(err)
+					}
+					batch = batch[:0]
+				}
+			}
+			addr := freeAddr(b)
+			proc := startDojo(b, "app", "producer", "--redis-addr", s.Addr, "--listen", addr)
+			base := "http://" + addr
+			eventually(b, 10*time.Second, "the producer serving", func() (bool, string) {
+				res, err := http.Get(base + "/livez")
+				if err != nil {
+					return false, err.Error()
+				}
+				res.Body.Close()
+				return res.StatusCode == 200, res.Status
+			})
+			for b.Loop() {
+				b.StopTimer()
+				pub := do(b, "POST", base+"/publish")
+				if pub.Code != 200 {
+					b.Fatalf("publish: %d %s", pub.Code, pub.Body)
+				}
+				body := fmt.Sprintf(`{"first_id":%q,"last_id":%q}`, pub.JSON["first_id"], pub.JSON["last_id"])
+				b.StartTimer()
+				w := post(b, base+"/withdraw", body)
+				b.StopTimer()
+				if w.Code != 200 || w.JSON["withdrawn"] != 1.0 {
+					b.Fatalf("withdraw: %d %s", w.Code, w.Body)
+				}
+				b.StartTimer()
+			}
+			b.StopTimer()
+			status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", proc.cmd.Process.Pid))
+			if err != nil {
+				b.Fatal(err)
+			}
+			if l := rdb.LLen(ctx, "padok").Val(); l != int64(length) {
+				b.Fatalf("LLEN %d, want %d", l, length)
+			}
+			for _, f := range []struct{ field, unit string }{{"VmRSS", "rss-MB"}, {"RssAnon", "anon-MB"}, {"VmHWM", "peak-rss-MB"}} {
+				m := regexp.MustCompile(f.field + `:\s+(\d+) kB`).FindSubmatch(status)
+				if m == nil {
+					b.Fatalf("no %s in the producer's status", f.field)
+				}
+				kb, _ := strconv.Atoi(string(m[1]))
+				b.ReportMetric(float64(kb)/1024, f.unit)
+			}
+		})
+	}
 }

@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -320,4 +321,47 @@ func freeAddr(t testing.TB) string {
 	}
 	defer l.Close()
 	return l.Addr().String()
+}
+
+// pauseRedis freezes the test's own redis-server with SIGSTOP, as a Redis
+// that stalls does: connections stay open, commands are read by nobody.
+// The pid comes from the server's INFO and is checked to be a redis-server
+// on s's port before any signal is sent. resume sends SIGCONT; the test's
+// end resumes it too, before redistest stops it.
+func pauseRedis(t *testing.T, s *redistest.Server) (resume func()) {
+	t.Helper()
+	info, err := client(t, s).Info(context.Background(), "server").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`process_id:(\d+)`).FindStringSubmatch(info)
+	if m == nil {
+		t.Fatalf("no process_id in INFO server: %s", info)
+	}
+	pid, _ := strconv.Atoi(m[1])
+	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	if err != nil || !strings.Contains(string(cmdline), "redis-server") || !strings.Contains(string(cmdline), strconv.Itoa(s.Port)) {
+		t.Fatalf("pid %d is not the test's redis-server on port %d (%q, %v)", pid, s.Port, cmdline, err)
+	}
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	var once sync.Once
+	resume = func() { once.Do(func() { _ = syscall.Kill(pid, syscall.SIGCONT) }) }
+	t.Cleanup(resume)
+	return resume
+}
+
+// post sends a POST with a body and reads the answer.
+func post(t testing.TB, url, body string) response {
+	t.Helper()
+	res, err := http.Post(url, "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatalf("POST %s: %v", url, err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	r := response{Code: res.StatusCode, Body: string(b)}
+	_ = json.Unmarshal(b, &r.JSON)
+	return r
 }

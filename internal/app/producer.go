@@ -19,9 +19,31 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// pushChunk is how many items one RPUSH carries; a larger publish sends
-// several RPUSH in one MULTI/EXEC, written in one round trip.
-const pushChunk = 10000
+const (
+	// pushChunk is how many items one RPUSH carries; a larger publish sends
+	// several RPUSH in one MULTI/EXEC, written in one round trip.
+	pushChunk = 10000
+
+	// publishBudget is how many items all publishes in progress may hold at
+	// once: two of the largest. A publish in progress holds 32 bytes per
+	// item (lazyItem), so this bounds them to 6.4 MB together; ten
+	// concurrent POST /publish/100000 held about 12 MB each before.
+	publishBudget = 2 * MaxPublish
+	// publishWait is how long a publish waits for room in publishBudget
+	// before it is answered 503 (nothing sent).
+	publishWait = 5 * time.Second
+
+	// MaxWithdraw is the most items one POST /withdraw may name. Each costs
+	// Redis one LREM, which stops at the item, searching from the end
+	// nearer to it; an item no longer queued costs a walk of the whole list
+	// (about 30-50 ms for a million items on the 2-core CI machine), so 100
+	// bounds the worst withdraw to a few seconds of Redis's time, spread
+	// over withdrawChunk-sized round trips. dojo check names at most 60.
+	MaxWithdraw = 100
+	// withdrawChunk is how many LREM one round trip carries, so Redis
+	// serves other clients between them.
+	withdrawChunk = 10
+)
 
 // ProducerOptions configure the producer.
 type ProducerOptions struct {
@@ -41,9 +63,17 @@ type Producer struct {
 	seq    atomic.Uint64
 	now    func() time.Time
 
+	// budget bounds the items publishes hold at once; wait is how long a
+	// publish waits for room.
+	budget *itemBudget
+	wait   time.Duration
+	// recent remembers the latest publishes, for /withdraw.
+	recent *publishLog
+
 	reg       *prometheus.Registry
 	published prometheus.Counter
 	errors    prometheus.Counter
+	inDoubt   prometheus.Counter
 	duration  *prometheus.HistogramVec
 }
 
@@ -58,6 +88,9 @@ func NewProducer(o ProducerOptions) (*Producer, error) {
 		rdb:    newRedisClient(o.RedisAddr),
 		prefix: newID(3),
 		now:    time.Now,
+		budget: newItemBudget(publishBudget),
+		wait:   publishWait,
+		recent: newPublishLog(rememberedPublishes),
 		reg:    prometheus.NewRegistry(),
 		published: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "dojo_producer_items_published_total",
@@ -65,7 +98,11 @@ func NewProducer(o ProducerOptions) (*Producer, error) {
 		}),
 		errors: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "dojo_producer_publish_errors_total",
-			Help: "Publish requests that failed because Redis did not take the items.",
+			Help: "Publish requests answered 503: no item was queued (Redis refused or could not be reached, or the producer was busy).",
+		}),
+		inDoubt: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "dojo_producer_publish_in_doubt_total",
+			Help: "Publish requests answered 504: the items were sent and Redis did not answer, so they may or may not be queued.",
 		}),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "dojo_producer_request_duration_seconds",
@@ -73,7 +110,8 @@ func NewProducer(o ProducerOptions) (*Producer, error) {
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
 		}, []string{"route", "code"}),
 	}
-	p.reg.MustRegister(p.published, p.errors, p.duration,
+	p.rdb.AddHook(setupHook{})
+	p.reg.MustRegister(p.published, p.errors, p.inDoubt, p.duration,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return p, nil
 }
@@ -84,13 +122,17 @@ func (p *Producer) Close() error { return p.rdb.Close() }
 // Handler is the producer's HTTP API:
 //
 //	POST /publish      push one item
-//	POST /publish/{n}  push n items (1..100000) in one round trip
+//	POST /publish/{n}  push n items (1..100000) in one round trip; 503 when
+//	                   none was queued, 504 when they may or may not be
 //	GET  /livez        200 while the process serves (the liveness probe)
 //	GET  /healthz      200 when Redis answers PING, else 503 (readiness)
 //	GET  /queue        the queue's name and length (what dojo check reads)
 //	POST /withdraw     take back items this producer pushed that still wait
-//	                   ({"first_id": …, "last_id": …}; dojo check's live tests)
+//	                   ({"first_id": …, "last_id": …}, at most 100 items;
+//	                   dojo check's live tests)
 //	GET  /metrics      Prometheus metrics
+//
+// docs/app.md says what each status code guarantees.
 func (p *Producer) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/publish", p.instrument("/publish", http.HandlerFunc(p.handlePublishOne)))
@@ -157,75 +199,130 @@ func (p *Producer) handlePublishN(w http.ResponseWriter, r *http.Request) {
 	p.publish(w, r, n)
 }
 
+// inDoubtBody is the answer 504: the error and the ids of the items that
+// may or may not be queued (they can be withdrawn with these ids).
+type inDoubtBody struct {
+	Error   string `json:"error"`
+	FirstID string `json:"first_id"`
+	LastID  string `json:"last_id"`
+}
+
 func (p *Producer) publish(w http.ResponseWriter, r *http.Request, n int) {
 	res, err := p.Publish(r.Context(), n)
-	if err != nil {
-		p.errors.Inc()
-		p.log.Warn("publish failed", "items", n, "redis", p.opts.RedisAddr, "err", err)
-		writeError(w, http.StatusServiceUnavailable, "redis at %s did not take the items: %v", p.opts.RedisAddr, err)
+	if err == nil {
+		p.log.Info("published", "items", n, "queue", res.Queue, "queue_length", res.QueueLength, "first", res.FirstID, "last", res.LastID)
+		writeJSON(w, http.StatusOK, res)
 		return
 	}
-	p.log.Info("published", "items", n, "queue", res.Queue, "queue_length", res.QueueLength, "first", res.FirstID, "last", res.LastID)
-	writeJSON(w, http.StatusOK, res)
+	var pe *PublishError
+	switch {
+	case errors.As(err, &pe) && pe.InDoubt:
+		p.inDoubt.Inc()
+		p.log.Warn("publish in doubt", "items", n, "first", pe.FirstID, "last", pe.LastID, "redis", p.opts.RedisAddr, "err", err)
+		writeJSON(w, http.StatusGatewayTimeout, inDoubtBody{
+			Error: fmt.Sprintf("redis at %s did not answer after the %d item(s) %s..%s were sent, so they may or may not have been queued: "+
+				"do not send them again blindly; GET /queue shows the queue's length, and POST /withdraw with these ids takes back those that wait (%v)",
+				p.opts.RedisAddr, n, pe.FirstID, pe.LastID, pe.Err),
+			FirstID: pe.FirstID, LastID: pe.LastID,
+		})
+	case errors.As(err, &pe) && pe.Busy:
+		p.errors.Inc()
+		p.log.Warn("publish refused: busy", "items", n, "err", err)
+		w.Header().Set("Retry-After", "1")
+		writeError(w, http.StatusServiceUnavailable, "%v; nothing was sent to Redis and no item was queued: try again", err)
+	default:
+		p.errors.Inc()
+		p.log.Warn("publish failed", "items", n, "redis", p.opts.RedisAddr, "err", err)
+		writeError(w, http.StatusServiceUnavailable, "redis at %s did not take the items, no item was queued: %v", p.opts.RedisAddr, err)
+	}
 }
 
 // Publish pushes n new items onto the queue in one round trip: a single
 // RPUSH for up to 10 000 items, else several inside one MULTI/EXEC, so a
 // publish is all or nothing.
+//
+// It first waits (up to 5 s, or until ctx ends) for room in the budget
+// that bounds the items all publishes hold at once. Once the items are on
+// their way, ctx no longer stops the push: only Redis's answer says whether
+// they are queued. A failure is a *PublishError saying whether the items
+// may be queued all the same (InDoubt).
 func (p *Producer) Publish(ctx context.Context, n int) (PublishResult, error) {
 	if n < 1 || n > MaxPublish {
 		return PublishResult{}, fmt.Errorf("n must be from 1 to %d, got %d", MaxPublish, n)
 	}
+	wctx, cancel := context.WithTimeout(ctx, p.wait)
+	err := p.budget.acquire(wctx, n)
+	cancel()
+	if err != nil {
+		why := fmt.Sprintf("none left room for %d more within %s", n, p.wait)
+		if ctx.Err() != nil {
+			why = fmt.Sprintf("the request ended while it waited for room for %d more", n)
+		}
+		return PublishResult{}, &PublishError{Busy: true, Err: fmt.Errorf(
+			"the producer is busy: the publishes in progress hold %d of the %d items it sends at once, and %s",
+			p.budget.inUse(), publishBudget, why)}
+	}
+	defer p.budget.release(n)
+
 	created := p.now().UTC()
 	first := p.seq.Add(uint64(n)) - uint64(n) + 1
-	items := p.encodeItems(first, n, created)
-	var length int64
-	var err error
-	if n <= pushChunk {
-		length, err = p.rdb.RPush(ctx, p.opts.Queue, items...).Result()
-	} else {
-		var cmds []redis.Cmder
-		cmds, err = p.rdb.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
-			for lo := 0; lo < n; lo += pushChunk {
-				pipe.RPush(ctx, p.opts.Queue, items[lo:min(lo+pushChunk, n)]...)
-			}
-			return nil
-		})
-		if err == nil {
-			length, err = cmds[len(cmds)-1].(*redis.IntCmd).Result()
-		}
+	p.recent.add(first, n, created)
+	res := PublishResult{
+		Published: n,
+		Queue:     p.opts.Queue,
+		FirstID:   p.itemID(first),
+		LastID:    p.itemID(first + uint64(n) - 1),
 	}
+	rctx, tracker := withTracker(context.WithoutCancel(ctx))
+	length, err := p.push(rctx, first, n, created)
 	if err != nil {
-		return PublishResult{}, err
+		return PublishResult{}, classify(err, tracker, res.FirstID, res.LastID)
 	}
 	p.published.Add(float64(n))
-	return PublishResult{
-		Published:   n,
-		Queue:       p.opts.Queue,
-		QueueLength: length,
-		FirstID:     p.itemID(first),
-		LastID:      p.itemID(first + uint64(n) - 1),
-	}, nil
+	res.QueueLength = length
+	return res, nil
 }
 
-// encodeItems writes n items as JSON into one buffer, without reflection:
-// ids are hex and digits and the time is RFC 3339, so nothing needs
-// escaping. It is the same JSON as json.Marshal(Item{...}) gives.
-func (p *Producer) encodeItems(first uint64, n int, created time.Time) []any {
-	ts := created.AppendFormat(nil, time.RFC3339Nano)
-	per := len(`{"id":"-","created":""}`) + len(p.prefix) + 20 + len(ts)
-	buf := make([]byte, 0, n*per)
-	items := make([]any, n)
+// push sends items first..first+n-1 and returns the list's length after
+// them. The items are encoded as go-redis writes them (lazyItem).
+func (p *Producer) push(ctx context.Context, first uint64, n int, created time.Time) (int64, error) {
+	enc := newItemEncoder(p.prefix, created)
+	refs := make([]lazyItem, n)
+	for i := range refs {
+		refs[i] = lazyItem{enc: enc, seq: first + uint64(i)}
+	}
+	vals := make([]any, min(n, pushChunk)) // go-redis copies them: reused per chunk
+	chunk := func(lo int) []any {
+		v := vals[:min(lo+pushChunk, n)-lo]
+		for i := range v {
+			v[i] = &refs[lo+i]
+		}
+		return v
+	}
+	if n <= pushChunk {
+		return p.rdb.RPush(ctx, p.opts.Queue, chunk(0)...).Result()
+	}
+	cmds, err := p.rdb.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
+		for lo := 0; lo < n; lo += pushChunk {
+			pipe.RPush(ctx, p.opts.Queue, chunk(lo)...)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return cmds[len(cmds)-1].(*redis.IntCmd).Result()
+}
+
+// encodeItems returns the exact text of items first..first+n-1 created at
+// created: what /withdraw names to Redis.
+func (p *Producer) encodeItems(first uint64, n int, created time.Time) []string {
+	enc := newItemEncoder(p.prefix, created)
+	items := make([]string, n)
+	var buf []byte
 	for i := range n {
-		start := len(buf)
-		buf = append(buf, `{"id":"`...)
-		buf = append(buf, p.prefix...)
-		buf = append(buf, '-')
-		buf = strconv.AppendUint(buf, first+uint64(i), 10)
-		buf = append(buf, `","created":"`...)
-		buf = append(buf, ts...)
-		buf = append(buf, `"}`...)
-		items[i] = buf[start:len(buf):len(buf)]
+		buf = enc.appendItem(buf[:0], first+uint64(i))
+		items[i] = string(buf)
 	}
 	return items
 }
@@ -274,8 +371,16 @@ func (p *Producer) handleQueue(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, QueueBody{Queue: p.opts.Queue, Length: n})
 }
 
-// errNotPublishedHere refuses a withdraw of ids this producer did not make.
-var errNotPublishedHere = errors.New("not a range of items this producer published")
+// Errors of a withdraw that names items it may not take back.
+var (
+	// errNotPublishedHere: ids this producer did not make (another prefix,
+	// or numbers it never gave).
+	errNotPublishedHere = errors.New("not a range of items this producer published")
+	// errTooMany: more than MaxWithdraw items.
+	errTooMany = errors.New("too many items for one withdraw")
+	// errForgotten: a publish older than the producer remembers.
+	errForgotten = errors.New("the producer no longer remembers these items")
+)
 
 // WithdrawRequest names a range of items a publish returned.
 type WithdrawRequest struct {
@@ -300,28 +405,62 @@ func (p *Producer) seqOf(id string) (uint64, bool) {
 
 // Withdraw removes from the queue the items of ids first..last (as a publish
 // returned them) that no consumer has taken yet. Items of another producer
-// (another prefix) are refused.
+// (another prefix) are refused, and so is a range of more than MaxWithdraw
+// items or one older than the producer remembers.
+//
+// Its cost does not depend on the queue's length on the producer's side:
+// it rebuilds each item's exact text from the publish it remembers and
+// sends one LREM per item (withdrawChunk to a round trip), never reading
+// the list. Redis's LREM stops at the item, searching from the tail when
+// the range is among the newest items (fewer items published after it than
+// half the queue), else from the head; an item no longer queued costs it a
+// walk of the list.
 func (p *Producer) Withdraw(ctx context.Context, first, last string) (int64, error) {
 	lo, ok1 := p.seqOf(first)
 	hi, ok2 := p.seqOf(last)
-	if !ok1 || !ok2 || lo > hi {
-		return 0, fmt.Errorf("first_id %q and last_id %q: %w (prefix %s)", first, last, errNotPublishedHere, p.prefix)
+	newest := p.seq.Load()
+	if !ok1 || !ok2 || lo == 0 || lo > hi || hi > newest {
+		made := "it has published nothing yet"
+		if newest > 0 {
+			made = fmt.Sprintf("its ids run from %s to %s", p.itemID(1), p.itemID(newest))
+		}
+		return 0, fmt.Errorf("first_id %q and last_id %q: %w (prefix %s; %s)", first, last, errNotPublishedHere, p.prefix, made)
 	}
-	elems, err := p.rdb.LRange(ctx, p.opts.Queue, 0, -1).Result()
+	if k := hi - lo + 1; k > MaxWithdraw {
+		return 0, fmt.Errorf("first_id %q to last_id %q names %d items: %w, which takes at most %d: withdraw them in ranges of %d or fewer", first, last, k, errTooMany, MaxWithdraw, MaxWithdraw)
+	}
+	spans, ok := p.recent.find(lo, hi)
+	if !ok {
+		return 0, fmt.Errorf("first_id %q to last_id %q: %w (it remembers its last %d publishes), so it cannot name them to Redis; nothing was withdrawn", first, last, errForgotten, rememberedPublishes)
+	}
+	var items []string
+	for _, s := range spans {
+		items = append(items, p.encodeItems(s.lo, int(s.hi-s.lo+1), s.created)...)
+	}
+	length, err := p.rdb.LLen(ctx, p.opts.Queue).Result()
 	if err != nil {
 		return 0, err
 	}
+	count := int64(1) // from the head
+	if after := newest - hi; after < uint64(length)/2 {
+		count = -1 // from the tail
+	}
 	var n int64
-	for _, e := range elems {
-		seq, ok := p.seqOf(parseItem(e).ID)
-		if !ok || seq < lo || seq > hi {
-			continue
+	for lo := 0; lo < len(items); lo += withdrawChunk {
+		cmds, err := p.rdb.Pipelined(ctx, func(pipe redis.Pipeliner) error {
+			for _, it := range items[lo:min(lo+withdrawChunk, len(items))] {
+				pipe.LRem(ctx, p.opts.Queue, count, it)
+			}
+			return nil
+		})
+		for _, c := range cmds {
+			if v, err := c.(*redis.IntCmd).Result(); err == nil {
+				n += v
+			}
 		}
-		removed, err := p.rdb.LRem(ctx, p.opts.Queue, 1, e).Result()
 		if err != nil {
 			return n, err
 		}
-		n += removed
 	}
 	return n, nil
 }
@@ -338,8 +477,13 @@ func (p *Producer) handleWithdraw(w http.ResponseWriter, r *http.Request) {
 	n, err := p.Withdraw(r.Context(), req.FirstID, req.LastID)
 	if err != nil {
 		status := http.StatusServiceUnavailable
-		if errors.Is(err, errNotPublishedHere) {
+		switch {
+		case errors.Is(err, errNotPublishedHere), errors.Is(err, errTooMany):
 			status = http.StatusBadRequest
+		case errors.Is(err, errForgotten):
+			status = http.StatusGone
+		default:
+			err = fmt.Errorf("redis at %s: %w (%d item(s) withdrawn before the error)", p.opts.RedisAddr, err, n)
 		}
 		writeError(w, status, "%v", err)
 		return

@@ -105,6 +105,18 @@ func TestPublishMaxIsOneTransaction(t *testing.T) {
 	if m, x, p := commandCalls(t, s, "multi"), commandCalls(t, s, "exec"), commandCalls(t, s, "rpush"); m != 1 || x != 1 || p != 10 {
 		t.Fatalf("MULTI %d, EXEC %d, RPUSH %d times; want one transaction of 10 RPUSH", m, x, p)
 	}
+	// Every item is whole and in order (they are encoded as they are written).
+	first, _ := r.JSON["first_id"].(string)
+	prefix, n0 := first[:strings.LastIndexByte(first, '-')+1], 0
+	fmt.Sscan(first[len(prefix):], &n0)
+	var created time.Time
+	for i, raw := range rdb.LRange(context.Background(), "padok", 0, -1).Val() {
+		var it app.Item
+		if err := json.Unmarshal([]byte(raw), &it); err != nil || it.ID != fmt.Sprintf("%s%d", prefix, n0+i) || (i > 0 && !it.Created.Equal(created)) {
+			t.Fatalf("item %d is %s (%v)", i, raw, err)
+		}
+		created = it.Created
+	}
 }
 
 func TestProducerBadRequests(t *testing.T) {
@@ -159,8 +171,8 @@ func TestProducerRedisDownAndBack(t *testing.T) {
 	}
 	start := time.Now()
 	r := do(t, "POST", srv.URL+"/publish/3")
-	if r.Code != 503 || !strings.Contains(r.JSON["error"].(string), s.Addr) {
-		t.Fatalf("POST /publish/3 with Redis down = %d %s, want 503 naming %s", r.Code, r.Body, s.Addr)
+	if msg, _ := r.JSON["error"].(string); r.Code != 503 || !strings.Contains(msg, s.Addr) || !strings.Contains(msg, "no item was queued") {
+		t.Fatalf("POST /publish/3 with Redis down = %d %s, want 503 naming %s and saying no item was queued", r.Code, r.Body, s.Addr)
 	}
 	if d := time.Since(start); d > 3*time.Second {
 		t.Errorf("a publish with Redis down took %s to fail", d)

@@ -182,3 +182,25 @@ func TestWaitDrained(t *testing.T) {
 		t.Errorf("err %v", err)
 	}
 }
+
+// A batch in doubt is never sent again; five in a row stop the run as other
+// failures do.
+func TestInDoubtIsNeverResent(t *testing.T) {
+	plan, _ := load.ParsePlan([]string{"burst", "50"}, 0)
+	p := &fakeProducer{fail: func(int) error { return &load.InDoubtError{Code: 504, Detail: "may or may not"} }}
+	r, err := load.Publish(context.Background(), p, plan, &fakeClock{t: time.Unix(0, 0)}, nil)
+	if err != nil || len(p.requests) != 1 || r.InDoubt != 50 || r.Sent != 0 {
+		t.Errorf("burst in doubt: result %+v, %v, requests %v", r, err, p.requests)
+	}
+	plan, _ = load.ParsePlan([]string{"rate", "20"}, 10*time.Second)
+	p = &fakeProducer{fail: func(int) error { return &load.InDoubtError{Detail: "EOF"} }}
+	r, err = load.Publish(context.Background(), p, plan, &fakeClock{t: time.Unix(0, 0)}, nil)
+	if err == nil || !strings.Contains(err.Error(), "5 failed requests in a row") || len(p.requests) != 5 || r.InDoubt != 10 {
+		t.Errorf("rate in doubt: result %+v, %v, requests %v", r, err, p.requests)
+	}
+	for _, n := range p.requests {
+		if n != 2 {
+			t.Errorf("requests %v: a batch in doubt was sent again", p.requests)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package load
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -134,18 +135,37 @@ func (p *Producer) do(ctx context.Context, method, path string) (int, string, er
 	return p.viaProxy(ctx, method, path)
 }
 
-// Publish pushes n items (POST /publish/{n}).
+// Publish pushes n items (POST /publish/{n}). The producer's 504, and a
+// request that left without an answer coming back, are *InDoubtError: the
+// items may be queued already.
 func (p *Producer) Publish(ctx context.Context, n int) error {
 	code, body, err := p.do(ctx, http.MethodPost, fmt.Sprintf("/publish/%d", n))
 	switch {
+	case err != nil && ctx.Err() == nil && !neverSent(err):
+		return &InDoubtError{Detail: err.Error()}
 	case err != nil:
 		return err
 	case code == http.StatusOK:
 		return nil
+	case code == http.StatusGatewayTimeout:
+		return &InDoubtError{Code: code, Detail: strings.TrimSpace(body)}
 	case code >= 400 && code < 500:
 		return &RefusedError{Code: code, Body: strings.TrimSpace(body)}
 	}
 	return fmt.Errorf("HTTP %d: %s", code, strings.TrimSpace(body))
+}
+
+// neverSent reports whether err proves the request never reached the
+// producer: the connection could not be made (refused, unreachable, a name
+// that does not resolve, no free connection). Anything later may have been
+// acted on.
+func neverSent(err error) bool {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return true
+	}
+	var dns *net.DNSError
+	return errors.As(err, &dns)
 }
 
 // Queue reads the queue's length (GET /queue).

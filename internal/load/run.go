@@ -10,7 +10,9 @@ import (
 // Publisher reaches the producer.
 type Publisher interface {
 	// Publish pushes n items; a *RefusedError is an answer that retrying
-	// will not change (HTTP 4xx).
+	// will not change (HTTP 4xx); an *InDoubtError says the items may or
+	// may not have been queued (resending them could queue them twice).
+	// Any other error means they were not queued.
 	Publish(ctx context.Context, n int) error
 	// Queue is the queue's length.
 	Queue(ctx context.Context) (int64, error)
@@ -26,6 +28,24 @@ type RefusedError struct {
 
 func (e *RefusedError) Error() string {
 	return fmt.Sprintf("the producer refused the request (HTTP %d): %s", e.Code, e.Body)
+}
+
+// InDoubtError is a publish whose outcome is unknown: the producer
+// answered 504 (Redis did not answer after the items were sent), or the
+// request was sent and its answer never came. The items may or may not be
+// in the queue, so they are not sent again.
+type InDoubtError struct {
+	// Code is the HTTP status (0 when no answer came).
+	Code int
+	// Detail is the producer's words, or the transport's error.
+	Detail string
+}
+
+func (e *InDoubtError) Error() string {
+	if e.Code == 0 {
+		return "no answer to the request, so its items may or may not have been queued: " + e.Detail
+	}
+	return fmt.Sprintf("HTTP %d, the items may or may not have been queued: %s", e.Code, e.Detail)
 }
 
 // Clock is time, injectable for tests.
@@ -55,9 +75,14 @@ func (RealClock) Sleep(ctx context.Context, d time.Duration) error {
 
 // Result is what a run did.
 type Result struct {
-	Plan    Plan          `json:"-"`
-	Sent    int           `json:"sent"`
-	Target  int           `json:"target"`
+	Plan Plan `json:"-"`
+	// Sent counts the items the producer confirmed.
+	Sent   int `json:"sent"`
+	Target int `json:"target"`
+	// InDoubt counts the items of requests whose outcome is unknown
+	// (*InDoubtError): maybe queued, maybe not; never sent again.
+	InDoubt int `json:"in_doubt"`
+
 	Batches int           `json:"requests"`
 	Elapsed time.Duration `json:"-"`
 	// Stopped: interrupted before the end (Ctrl-C).
@@ -73,14 +98,16 @@ const tick = 100 * time.Millisecond
 const maxFailuresInARow = 5
 
 // Publish runs a burst, rate or ramp plan. progress, if not nil, is told
-// after each request.
+// after each request. A request that failed without queuing anything is
+// retried at the next tick; one in doubt is counted in Result.InDoubt and
+// not sent again, so the queue gets no duplicate from dojo load.
 func Publish(ctx context.Context, p Publisher, plan Plan, clock Clock, progress func(Result)) (Result, error) {
 	r := Result{Plan: plan, Target: plan.Total()}
 	start := clock.Now()
 	inARow := 0
 	for {
 		due := plan.Due(clock.Now().Sub(start))
-		if n := due - r.Sent; n > 0 {
+		if n := due - r.Sent - r.InDoubt; n > 0 {
 			for n > 0 {
 				k := min(n, 100000)
 				err := p.Publish(ctx, k)
@@ -95,6 +122,11 @@ func Publish(ctx context.Context, p Publisher, plan Plan, clock Clock, progress 
 						r.Failures = append(r.Failures, fmt.Sprintf("at %s, %d items: %v", clock.Now().Sub(start).Round(time.Millisecond), k, err))
 					}
 					var refused *RefusedError
+					var doubt *InDoubtError
+					if errors.As(err, &doubt) {
+						r.InDoubt += k
+						n -= k // never resent: it may be queued already
+					}
 					if errors.As(err, &refused) {
 						r.Elapsed = clock.Now().Sub(start)
 						return r, fmt.Errorf("stopped after %d of %d items: %w", r.Sent, r.Target, err)
@@ -103,7 +135,9 @@ func Publish(ctx context.Context, p Publisher, plan Plan, clock Clock, progress 
 						r.Elapsed = clock.Now().Sub(start)
 						return r, fmt.Errorf("stopped after %d failed requests in a row (%d of %d items sent) through %s: %w", inARow, r.Sent, r.Target, p.Via(), err)
 					}
-					n = 0 // try again at the next tick
+					if doubt == nil {
+						n = 0 // not queued: try again at the next tick
+					}
 				default:
 					inARow = 0
 					r.Sent += k
@@ -114,7 +148,7 @@ func Publish(ctx context.Context, p Publisher, plan Plan, clock Clock, progress 
 				}
 			}
 		}
-		if r.Sent >= r.Target {
+		if r.Sent+r.InDoubt >= r.Target {
 			r.Elapsed = clock.Now().Sub(start)
 			return r, nil
 		}

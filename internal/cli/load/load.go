@@ -54,7 +54,11 @@ the API server's proxy to the Service producer.
 
 Progress goes to stderr, the summary to stdout. Ctrl-C stops and says what
 was sent. A request the producer refuses (HTTP 4xx) stops the run; five
-failed requests in a row do too. Watch the effect with dojo watch.`,
+failed requests in a row do too. A request that queued nothing (HTTP 503,
+or no connection) is sent again at the next tick; one whose outcome is
+unknown (HTTP 504, or an answer that never came) is not, since its items
+may be queued already: the summary counts them as "in doubt". Watch the
+effect with dojo watch.`,
 		Example: `  dojo load burst 200
   dojo load rate 20 --for 10s
   dojo load ramp 5..50 --for 1m
@@ -136,6 +140,13 @@ func Run(ctx context.Context, opts *Options) error {
 		progress.Warn("a request failed " + f)
 	}
 	fmt.Fprintf(opts.IO.Out, "sent %d of %d items in %s (%d requests) through %s\n", r.Sent, r.Target, r.Elapsed.Round(10*time.Millisecond), r.Batches, p.Via())
+	if r.InDoubt > 0 {
+		noun := "items"
+		if r.InDoubt == 1 {
+			noun = "item"
+		}
+		fmt.Fprintf(opts.IO.Out, "%d %s in doubt: the producer could not tell whether Redis queued them (HTTP 504, or the answer was lost), so they were not sent again; dojo load drain shows what waits\n", r.InDoubt, noun)
+	}
 	switch {
 	case err != nil:
 		return err
