@@ -22,6 +22,7 @@ prometheus-redis-exporter prometheus-redis-exporter
 ip                iproute2
 unshare           util-linux
 qemu-aarch64-static qemu-user-static
+chromium          chromium
 '
 
 missing=()

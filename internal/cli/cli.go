@@ -8,8 +8,11 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"slices"
+	"strconv"
 	"strings"
 	"syscall"
+	"unicode/utf8"
 
 	"github.com/kubedojo/dojo/internal/cmdutil"
 	"github.com/kubedojo/dojo/internal/factory"
@@ -66,9 +69,40 @@ func Run(ctx context.Context, f *factory.Factory, args []string) (code int) {
 	}
 	if !errors.Is(err, cmdutil.ErrCheckFailed) { // a failed check has printed its results
 		st := f.IO.ErrStyles()
-		fmt.Fprintf(f.IO.ErrOut, "%s %s\n", st.Fail.Render("error:"), err)
+		fmt.Fprintf(f.IO.ErrOut, "%s %s\n", st.Fail.Render("error:"), cutArgs(err.Error(), args))
 	}
 	return cmdutil.ExitCode(err)
+}
+
+// cutArgs shortens, wherever msg quotes one, each argument longer than
+// cmdutil.TooLong characters (cmdutil.Cut): whatever command or library
+// wrote the message, a pasted blob is never echoed whole. An argument is
+// looked for as given, without its leading dashes, as a --flag=value's
+// value, and as %q escapes it.
+func cutArgs(msg string, args []string) string {
+	var long []string
+	for _, a := range args {
+		forms := []string{a, strings.TrimLeft(a, "-")}
+		if _, v, ok := strings.Cut(a, "="); ok && strings.HasPrefix(a, "-") {
+			forms = append(forms, v)
+		}
+		for _, v := range forms {
+			q := strconv.Quote(v)
+			for _, form := range []string{v, q[1 : len(q)-1]} {
+				if utf8.RuneCountInString(form) > cmdutil.TooLong {
+					long = append(long, form)
+				}
+			}
+		}
+	}
+	// The longest first: a shorter form may be part of a longer one.
+	slices.SortFunc(long, func(a, b string) int { return len(b) - len(a) })
+	for _, v := range long {
+		if strings.Contains(msg, v) {
+			msg = strings.ReplaceAll(msg, v, cmdutil.Cut(v))
+		}
+	}
+	return msg
 }
 
 // reportBug prints one line for a panic, and the stack when DOJO_DEBUG asks

@@ -5,6 +5,7 @@ import (
 
 	"github.com/kubedojo/dojo/internal/cli/app"
 	checkcmd "github.com/kubedojo/dojo/internal/cli/check"
+	classroomcmd "github.com/kubedojo/dojo/internal/cli/classroom"
 	"github.com/kubedojo/dojo/internal/cli/completion"
 	deploycmd "github.com/kubedojo/dojo/internal/cli/deploy"
 	diagnosecmd "github.com/kubedojo/dojo/internal/cli/diagnose"
@@ -12,8 +13,11 @@ import (
 	"github.com/kubedojo/dojo/internal/cli/doctor"
 	"github.com/kubedojo/dojo/internal/cli/hint"
 	"github.com/kubedojo/dojo/internal/cli/initcmd"
+	joincmd "github.com/kubedojo/dojo/internal/cli/join"
+	"github.com/kubedojo/dojo/internal/cli/leave"
 	loadcmd "github.com/kubedojo/dojo/internal/cli/load"
 	plotcmd "github.com/kubedojo/dojo/internal/cli/plot"
+	"github.com/kubedojo/dojo/internal/cli/raisehand"
 	"github.com/kubedojo/dojo/internal/cli/solution"
 	solvecmd "github.com/kubedojo/dojo/internal/cli/solve"
 	"github.com/kubedojo/dojo/internal/cli/status"
@@ -26,7 +30,9 @@ import (
 	"github.com/kubedojo/dojo/internal/factory"
 )
 
-// commands lists every sub-command constructor, in help order.
+// commands lists every sub-command constructor, in help order. What
+// classroomcmd.Reports wraps sends the learner's classroom event after it
+// runs (true: it talked to the cluster).
 func commands() []func(*factory.Factory) *cobra.Command {
 	return []func(*factory.Factory) *cobra.Command{
 		up.NewCmd,
@@ -34,17 +40,21 @@ func commands() []func(*factory.Factory) *cobra.Command {
 		deploycmd.NewCmd,
 		teardown.NewCmd,
 		steps.NewCmd,
-		step.NewCmd,
-		hint.NewCmd,
+		classroomcmd.Reports(step.NewCmd, false),
+		classroomcmd.Reports(hint.NewCmd, false),
 		solution.NewCmd,
-		solvecmd.NewCmd,
+		classroomcmd.Reports(solvecmd.NewCmd, true),
 		diffcmd.NewCmd,
-		checkcmd.NewCmd,
+		classroomcmd.Reports(checkcmd.NewCmd, true),
 		diagnosecmd.NewCmd,
 		loadcmd.NewCmd,
 		watchcmd.NewCmd,
 		plotcmd.NewCmd,
 		status.NewCmd,
+		joincmd.NewCmd,
+		leave.NewCmd,
+		raisehand.NewCmd,
+		classroomcmd.NewCmd,
 		initcmd.NewCmd,
 		versioncmd.NewCmd,
 		completion.NewCmd,

@@ -30,7 +30,7 @@ the stack to that report.`,
 		SilenceErrors: true,
 	}
 	root.CompletionOptions.DisableDefaultCmd = true
-	root.PersistentFlags().StringVar(&f.WorkspaceFlag, "workspace", "", "the workspace directory (env DOJO_WORKSPACE, default ./dojo-workspace)")
+	root.PersistentFlags().StringVar(&f.WorkspaceFlag, "workspace", "", "the workspace directory; without it $DOJO_WORKSPACE, else the current directory or the nearest one above it that holds a .dojo folder, else ./dojo-workspace. Only dojo init and dojo up create it")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return &cmdutil.UsageError{Msg: err.Error()}
 	})

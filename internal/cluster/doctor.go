@@ -1,14 +1,17 @@
 package cluster
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net"
 	"os/exec"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/kubedojo/dojo/internal/check"
+	"github.com/kubedojo/dojo/internal/versions"
 	"github.com/kubedojo/dojo/internal/workshop"
 )
 
@@ -27,6 +30,9 @@ type DoctorEnv struct {
 	// Resolve looks a host name up (net.DefaultResolver.LookupHost in
 	// production; tests never resolve anything outside).
 	Resolve func(ctx context.Context, host string) ([]string, error)
+	// Kubernetes is the version the cluster's node runs, which kubectl's
+	// is judged against ("" = the version of dojo's node image).
+	Kubernetes string
 }
 
 // SystemDoctorEnv is the real machine.
@@ -92,6 +98,11 @@ func toolCheck(ctx context.Context, env DoctorEnv, t tool) check.Result {
 			Expected: t.name + " on PATH, answering `" + t.name + " " + strings.Join(t.args, " ") + "`", Next: t.install}
 	}
 	v := versionOf(out)
+	if t.name == "kubectl" {
+		if r, ok := kubectlSkew(v, cmp.Or(env.Kubernetes, NodeKubernetes(versions.NodeImage))); ok {
+			return r
+		}
+	}
 	if t.name == "helm" {
 		if st := helmStatus(v); st != check.Pass {
 			return check.Result{Criterion: t.name, Status: st, Observed: "helm " + v,
@@ -117,6 +128,52 @@ func helmStatus(v string) check.Status {
 	default:
 		return check.Fail
 	}
+}
+
+// kubectlSkew judges kubectl's version against the node's Kubernetes: the
+// version skew policy supports a kubectl within one minor version of the
+// API server, older or newer. ok is false when kubectl is within it, or
+// when either version cannot be read (then kubectl passes as found).
+func kubectlSkew(client, server string) (check.Result, bool) {
+	cMajor, cMinor, cok := majorMinor(client)
+	sMajor, sMinor, sok := majorMinor(server)
+	if !cok || !sok || (cMajor == sMajor && cMinor >= sMinor-1 && cMinor <= sMinor+1) {
+		return check.Result{}, false
+	}
+	apart := "of another major version than"
+	if cMajor == sMajor {
+		d, way := cMinor-sMinor, "newer"
+		if d < 0 {
+			d, way = -d, "older"
+		}
+		apart = fmt.Sprintf("%d minor versions %s than", d, way)
+	}
+	return check.Result{Criterion: "kubectl", Status: check.Warn,
+		Observed: fmt.Sprintf("kubectl %s is %s the cluster's Kubernetes %s", client, apart, server),
+		Expected: fmt.Sprintf("kubectl v%d.%d to v%d.%d: Kubernetes supports a kubectl within one minor version of its API server", sMajor, sMinor-1, sMajor, sMinor+1),
+		Next:     fmt.Sprintf("install kubectl v%d.%d: https://kubernetes.io/docs/tasks/tools/", sMajor, sMinor)}, true
+}
+
+// majorMinor reads "v1.37.2" (or "1.37", "v1.37.0-rc.1") as 1, 37.
+func majorMinor(v string) (int, int, bool) {
+	parts := strings.SplitN(strings.TrimPrefix(strings.TrimSpace(v), "v"), ".", 3)
+	if len(parts) < 2 {
+		return 0, 0, false
+	}
+	major, err1 := strconv.Atoi(parts[0])
+	minor, err2 := strconv.Atoi(strings.TrimRightFunc(parts[1], func(r rune) bool { return r < '0' || r > '9' }))
+	return major, minor, err1 == nil && err2 == nil
+}
+
+// NodeKubernetes is the Kubernetes version a kind node image runs, from its
+// tag: "kindest/node:v1.37.0@sha256:…" → "v1.37.0" ("" when it has no tag).
+func NodeKubernetes(image string) string {
+	ref, _, _ := strings.Cut(image, "@")
+	i := strings.LastIndex(ref, ":")
+	if i < 0 || strings.Contains(ref[i:], "/") {
+		return ""
+	}
+	return ref[i+1:]
 }
 
 // versionOf picks the version out of a tool's output: "Client Version:

@@ -82,6 +82,10 @@ func RuntimeCheck(env PreflightEnv) check.Result {
 // Preflight checks the machine before anything is created: a container
 // runtime, that it runs, whether the cluster exists already (then dojo up
 // converges and the ports are the cluster's own), the host ports, memory.
+// Every check that can run does, so one round names every problem: without
+// a runtime that answers, the cluster check cannot run and says why
+// (skipped, waiting for the runtime), and the ports and memory are checked
+// all the same.
 func Preflight(o PreflightOptions, env PreflightEnv) *Report {
 	if o.Name == "" {
 		o.Name = workshop.ClusterName
@@ -90,36 +94,23 @@ func Preflight(o PreflightOptions, env PreflightEnv) *Report {
 		o.Ports = []int{80, 443}
 	}
 	r := &Report{}
-	rt, err := DetectRuntime(env.Host)
-	if err != nil {
-		r.Checks = append(r.Checks, check.Result{Criterion: "runtime", Status: check.Fail,
-			Observed: "no container runtime found (looked for docker, nerdctl and podman on PATH)", Expected: expectRuntime,
-			Next: "install Docker (https://docs.docker.com/get-docker/) or Podman, then run dojo up again"})
-		return r
-	}
-	r.Runtime = rt
-	p := env.NewProvider(rt)
-	names, err := p.List()
-	var down *RuntimeNotRunningError
+	names, ok := r.runtimeCheck(env)
 	switch {
-	case errors.As(err, &down):
-		r.Checks = append(r.Checks, check.Result{Criterion: "runtime", Status: check.Fail, Observed: down.Message(), Expected: expectRuntime, Next: down.Fix()})
-		return r
-	case err != nil:
-		r.Checks = append(r.Checks, check.Result{Criterion: "runtime", Status: check.Fail,
-			Observed: fmt.Sprintf("%s does not answer: %v", rt.Name, err), Expected: expectRuntime,
-			Next: fmt.Sprintf("check that `%s ps` works, then run dojo up again", rt.Binary)})
-		return r
-	}
-	r.Provider = p
-	r.Checks = append(r.Checks, check.Result{Criterion: "runtime", Status: check.Pass, Observed: rt.Name + " is running"})
-	if slices.Contains(names, o.Name) {
+	case !ok:
+		r.Checks = append(r.Checks, check.Result{Criterion: "cluster", Status: check.Skipped,
+			Observed: fmt.Sprintf("not checked: whether cluster %q exists is asked of the container runtime, which did not answer", o.Name),
+			WaitsFor: "runtime"})
+	case slices.Contains(names, o.Name):
 		r.Exists = true
 		r.Checks = append(r.Checks, check.Result{Criterion: "cluster", Status: check.Pass,
 			Observed: fmt.Sprintf("cluster %q exists: dojo up completes it", o.Name)})
-	} else {
+	default:
 		r.Checks = append(r.Checks, check.Result{Criterion: "cluster", Status: check.Pass,
 			Observed: fmt.Sprintf("cluster %q will be created", o.Name)})
+	}
+	// An existing cluster holds its own ports; otherwise (and when the
+	// runtime cannot say) they must be free for the one dojo up creates.
+	if !r.Exists && env.Ports != nil {
 		for _, port := range o.Ports {
 			r.Checks = append(r.Checks, portCheck(port, env.Ports(port)))
 		}
@@ -130,6 +121,36 @@ func Preflight(o PreflightOptions, env PreflightEnv) *Report {
 		}
 	}
 	return r
+}
+
+// runtimeCheck adds the runtime criterion: a container runtime is
+// installed and answers. It returns the clusters the runtime lists, ok
+// false when it has none that answers.
+func (r *Report) runtimeCheck(env PreflightEnv) ([]string, bool) {
+	rt, err := DetectRuntime(env.Host)
+	if err != nil {
+		r.Checks = append(r.Checks, check.Result{Criterion: "runtime", Status: check.Fail,
+			Observed: "no container runtime found (looked for docker, nerdctl and podman on PATH)", Expected: expectRuntime,
+			Next: "install Docker (https://docs.docker.com/get-docker/) or Podman, then run dojo up again"})
+		return nil, false
+	}
+	r.Runtime = rt
+	p := env.NewProvider(rt)
+	names, err := p.List()
+	var down *RuntimeNotRunningError
+	switch {
+	case errors.As(err, &down):
+		r.Checks = append(r.Checks, check.Result{Criterion: "runtime", Status: check.Fail, Observed: down.Message(), Expected: expectRuntime, Next: down.Fix()})
+		return nil, false
+	case err != nil:
+		r.Checks = append(r.Checks, check.Result{Criterion: "runtime", Status: check.Fail,
+			Observed: fmt.Sprintf("%s does not answer: %v", rt.Name, err), Expected: expectRuntime,
+			Next: fmt.Sprintf("check that `%s ps` works, then run dojo up again", rt.Binary)})
+		return nil, false
+	}
+	r.Provider = p
+	r.Checks = append(r.Checks, check.Result{Criterion: "runtime", Status: check.Pass, Observed: rt.Name + " is running"})
+	return names, true
 }
 
 func portCheck(port int, u PortUser) check.Result {

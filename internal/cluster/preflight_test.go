@@ -90,6 +90,14 @@ func TestPreflightDockerWithoutDaemon(t *testing.T) {
 	if strings.Contains(msg, "{") || strings.Contains(msg, "\n") {
 		t.Errorf("want one line without JSON: %q", msg)
 	}
+	// The checks that need no daemon still run, in the same round.
+	c := byName(r.Checks)
+	if c["port-80"].Status != check.Pass || c["port-443"].Status != check.Pass || c["cluster"].Status != check.Skipped {
+		t.Errorf("without a daemon the ports are still checked and the cluster check is skipped: %+v", r.Checks)
+	}
+	if _, ok := procMemTotal(); ok && c["memory"].Criterion == "" {
+		t.Errorf("without a daemon the memory is still checked: %+v", r.Checks)
+	}
 	// The same error through the provider, as dojo up would meet it.
 	_, lerr := NewKindProvider(r.Runtime).List()
 	var down *RuntimeNotRunningError

@@ -52,3 +52,22 @@ func ExitCode(err error) int {
 		return ExitError
 	}
 }
+
+// A value longer than TooLong characters is quoted in a message by its
+// first Shown characters only: no path or name a learner types is that
+// long, a pasted blob is.
+const (
+	TooLong = 200
+	Shown   = 60
+)
+
+// Cut is a value as a message shows it: whole up to TooLong characters,
+// else its first Shown, an ellipsis and its length, so a pasted
+// 100 000-character argument costs one line.
+func Cut(v string) string {
+	r := []rune(v)
+	if len(r) <= TooLong {
+		return v
+	}
+	return fmt.Sprintf("%s… (%d characters)", string(r[:Shown]), len(r))
+}

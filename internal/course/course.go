@@ -5,10 +5,10 @@ package course
 
 import (
 	"fmt"
+	"io"
 	"io/fs"
 	"path"
-
-	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -37,10 +37,14 @@ func StepMarkdown(s *steps.Step, st state.StepState) string {
 	if len(s.Hints) > 0 {
 		b.WriteString("\n## Stuck?\n\n")
 		switch {
+		case st.HintsRevealed == 0 && len(s.Hints) == 1:
+			fmt.Fprintf(&b, "This step has one hint: `dojo hint %s` reveals it.\n", s.ID)
 		case st.HintsRevealed == 0:
 			fmt.Fprintf(&b, "This step has %d hints, from a nudge to the answer. Reveal them one at a time with `dojo hint %s`.\n", len(s.Hints), s.ID)
 		case st.HintsRevealed < len(s.Hints):
 			fmt.Fprintf(&b, "You have revealed %d of %d hints. `dojo hint %s` shows the next one; `dojo hint %s %d` shows them again.\n", st.HintsRevealed, len(s.Hints), s.ID, s.ID, st.HintsRevealed)
+		case len(s.Hints) == 1:
+			fmt.Fprintf(&b, "You have revealed its hint; `dojo hint %s` shows it again.\n", s.ID)
 		default:
 			fmt.Fprintf(&b, "You have revealed all %d hints; `dojo hint %s --all` shows them again.\n", len(s.Hints), s.ID)
 		}
@@ -88,9 +92,11 @@ type StepRow struct {
 	Solved        bool          `json:"solved,omitempty"`
 }
 
-// Rows joins the catalog with the recorded progress.
+// Rows joins the catalog with the recorded progress; each row's time is
+// Spent's.
 func Rows(c *steps.Catalog, st *state.State, now time.Time) []StepRow {
 	rows := make([]StepRow, 0, c.Len())
+	spent := Spent(c, st, now)
 	for _, s := range c.Steps() {
 		p, _ := st.Lookup(s.ID)
 		r := StepRow{Number: s.Number, ID: s.ID, Title: s.Title, Status: StatusNotStarted,
@@ -101,11 +107,93 @@ func Rows(c *steps.Catalog, st *state.State, now time.Time) []StepRow {
 		case p.Started != nil:
 			r.Status = StatusStarted
 		}
-		r.TimeSpent = p.TimeSpent(now).Round(time.Second)
+		r.TimeSpent = spent[s.ID].Round(time.Second)
 		r.Seconds = int64(r.TimeSpent / time.Second)
 		rows = append(rows, r)
 	}
 	return rows
+}
+
+// Spent is the time the learner spent on each step, by step id. One clock
+// runs at a time, for the step the learner works on: the one they last
+// opened, asked a hint for or checked (a visit), while it has not passed;
+// once it has passed (and before any visit) the first step not passed yet,
+// cleanup aside. When every step has passed and the last visited one too,
+// no clock runs. Time before the first visit counts for no step, so the
+// times add up to the wall time from the first visit to now, less the time
+// when everything had passed.
+//
+// A progress file from before visits were recorded counts as if each step
+// was visited once, when it was started.
+func Spent(c *steps.Catalog, st *state.State, now time.Time) map[string]time.Duration {
+	visits := visitsOf(st)
+	if len(visits) == 0 {
+		return nil
+	}
+	known := map[string]bool{}
+	bounds := []time.Time{now}
+	for _, s := range c.Steps() {
+		known[s.ID] = true
+		if p, _ := st.Lookup(s.ID); p.Passed != nil {
+			bounds = append(bounds, *p.Passed)
+		}
+	}
+	for _, v := range visits {
+		bounds = append(bounds, v.At)
+	}
+	slices.SortFunc(bounds, time.Time.Compare)
+	passedBy := func(id string, at time.Time) bool {
+		p, _ := st.Lookup(id)
+		return p.Passed != nil && !p.Passed.After(at)
+	}
+	current := func(last string, at time.Time) string {
+		if known[last] && !passedBy(last, at) {
+			return last
+		}
+		for _, s := range c.Steps() {
+			if s.Number != steps.CleanupNumber && !passedBy(s.ID, at) {
+				return s.ID
+			}
+		}
+		return ""
+	}
+	spent := map[string]time.Duration{}
+	last := 0 // the visit in force: the latest at or before the segment's start
+	for i := 0; i+1 < len(bounds); i++ {
+		from, to := bounds[i], bounds[i+1]
+		if from.Before(visits[0].At) || !to.After(from) || to.After(now) {
+			continue
+		}
+		for last+1 < len(visits) && !visits[last+1].At.After(from) {
+			last++
+		}
+		if id := current(visits[last].Step, from); id != "" {
+			spent[id] += to.Sub(from)
+		}
+	}
+	return spent
+}
+
+// visitsOf returns the recorded visits in time order, or for an older file
+// one visit per started step, at its start.
+func visitsOf(st *state.State) []state.Visit {
+	var vs []state.Visit
+	if len(st.Visits) > 0 {
+		vs = slices.Clone(st.Visits)
+	} else {
+		for id, p := range st.Steps {
+			if p != nil && p.Started != nil {
+				vs = append(vs, state.Visit{Step: id, At: *p.Started})
+			}
+		}
+	}
+	slices.SortStableFunc(vs, func(a, b state.Visit) int {
+		if c := a.At.Compare(b.At); c != 0 || len(st.Visits) > 0 {
+			return c
+		}
+		return strings.Compare(a.Step, b.Step)
+	})
+	return vs
 }
 
 func mark(st ui.Styles, s StepStatus, tty bool) string {
@@ -204,7 +292,7 @@ func RenderStatus(w io.Writer, rows []StepRow, st ui.Styles, tty bool) {
 		hints += r.HintsRevealed
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintf(w, "%d of %d steps passed, %d hints used, %s spent.\n", passedCount(rows), steps.LastStep, hints, formatSpent(total))
+	fmt.Fprintf(w, "%d of %d steps passed, %s used, %s spent.\n", passedCount(rows), steps.LastStep, ui.Count(hints, "hint", "hints"), formatSpent(total))
 }
 
 func formatSpent(d time.Duration) string {

@@ -51,6 +51,10 @@ type Factory struct {
 	StateDir string
 	clusterState
 
+	// Checks collects the results dojo check produced in this run, for the
+	// classroom event sent after the command (internal/cli/classroom).
+	Checks Checks
+
 	catalogOnce sync.Once
 	catalog     *steps.Catalog
 	catalogErr  error
@@ -72,26 +76,35 @@ func New(build BuildInfo) *Factory {
 // workspace (a .dojo directory: learners run helm from inside it), else
 // ./dojo-workspace. The path is made absolute.
 func (f *Factory) Workspace() (string, error) {
-	dir := f.WorkspaceFlag
-	if dir == "" {
-		dir = f.Getenv("DOJO_WORKSPACE")
+	dir, _, err := f.workspace()
+	return dir, err
+}
+
+// workspace is Workspace and how it was chosen, in a phrase for the
+// message that says where dojo looked ("given by --workspace").
+func (f *Factory) workspace() (string, string, error) {
+	if f.WorkspaceFlag != "" {
+		dir, err := filepath.Abs(f.WorkspaceFlag)
+		return dir, "given by --workspace", err
 	}
-	if dir != "" {
-		return filepath.Abs(dir)
+	if env := f.Getenv("DOJO_WORKSPACE"); env != "" {
+		dir, err := filepath.Abs(env)
+		return dir, "given by DOJO_WORKSPACE", err
 	}
 	cwd, err := f.getwd()
 	if err != nil {
-		return filepath.Abs(DefaultWorkspace)
+		dir, err := filepath.Abs(DefaultWorkspace)
+		return dir, "the default", err
 	}
 	for d := cwd; ; d = filepath.Dir(d) {
 		if fi, err := os.Stat(filepath.Join(d, ".dojo")); err == nil && fi.IsDir() {
-			return d, nil
+			return d, "found from " + cwd, nil
 		}
 		if filepath.Dir(d) == d {
 			break
 		}
 	}
-	return filepath.Join(cwd, DefaultWorkspace), nil
+	return filepath.Join(cwd, DefaultWorkspace), "the default: neither " + cwd + " nor a directory above it holds a .dojo folder", nil
 }
 
 func (f *Factory) getwd() (string, error) {
@@ -123,13 +136,14 @@ func (f *Factory) Step(arg string) (*steps.Step, error) {
 
 // State opens the workspace's progress file.
 func (f *Factory) State() (*state.Store, error) {
-	ws, err := f.Workspace()
+	ws, origin, err := f.workspace()
 	if err != nil {
 		return nil, err
 	}
 	st := state.NewStore(ws, f.Now)
 	st.Warn = f.IO.Warn
 	st.DojoVersion = f.Build.Version
+	st.Origin = origin
 	return st, nil
 }
 

@@ -27,6 +27,16 @@ type State struct {
 	// (a newer dojo's file is refused naming it).
 	DojoVersion string                `json:"dojoVersion,omitempty"`
 	Steps       map[string]*StepState `json:"steps"`
+	// Visits are the times the learner turned to a step (opened it, asked
+	// for a hint, checked it), oldest first; a visit to the step of the
+	// visit before it is not repeated. dojo status counts time from them.
+	Visits []Visit `json:"visits,omitempty"`
+}
+
+// Visit is the learner turning to a step.
+type Visit struct {
+	Step string    `json:"step"`
+	At   time.Time `json:"at"`
 }
 
 // repair puts back in range what a hand-edited or damaged file says, and
@@ -96,28 +106,25 @@ func (s *State) Lookup(id string) (StepState, bool) {
 	return *st, true
 }
 
+// Open records that the learner turns to step id now (dojo step, dojo hint,
+// dojo check of that step): the step is started if it was not, and it is
+// the step the learner works on from now (a visit). It returns the step's
+// entry.
+func (s *State) Open(id string, now time.Time) *StepState {
+	st := s.Step(id)
+	st.MarkStarted(now)
+	if n := len(s.Visits); n == 0 || s.Visits[n-1].Step != id {
+		s.Visits = append(s.Visits, Visit{Step: id, At: now.UTC()})
+	}
+	return st
+}
+
 // MarkStarted records the start of a step if it was not recorded yet.
 func (st *StepState) MarkStarted(now time.Time) {
 	if st.Started == nil {
 		t := now.UTC()
 		st.Started = &t
 	}
-}
-
-// TimeSpent is from the start of a step to its pass, or to now if it has not
-// passed yet. Zero when the step was never started.
-func (st StepState) TimeSpent(now time.Time) time.Duration {
-	if st.Started == nil {
-		return 0
-	}
-	end := now
-	if st.Passed != nil {
-		end = *st.Passed
-	}
-	if end.Before(*st.Started) {
-		return 0
-	}
-	return end.Sub(*st.Started)
 }
 
 // Store reads and writes a workspace's state file.
@@ -129,6 +136,24 @@ type Store struct {
 	Warn func(string)
 	// DojoVersion is this dojo's version, recorded in the file it saves.
 	DojoVersion string
+	// Origin says how the workspace was chosen ("given by --workspace"),
+	// for the message when it does not exist.
+	Origin string
+}
+
+// NoWorkspaceError is a workspace directory that does not exist. Only dojo
+// init and dojo up create one; recording progress does not.
+type NoWorkspaceError struct {
+	Dir    string
+	Origin string
+}
+
+func (e *NoWorkspaceError) Error() string {
+	origin := ""
+	if e.Origin != "" {
+		origin = " (" + e.Origin + ")"
+	}
+	return fmt.Sprintf("there is no workspace at %s%s: dojo init or dojo up creates one, or point --workspace at yours", e.Dir, origin)
 }
 
 // NewStore returns the store of a workspace.
@@ -185,6 +210,11 @@ func (s *Store) warn(msg string) {
 }
 
 func (s *Store) load(setAside bool) (*State, error) {
+	return s.loadWarning(setAside, s.warn)
+}
+
+// loadWarning is load with its warnings sent to warn.
+func (s *Store) loadWarning(setAside bool, warn func(string)) (*State, error) {
 	data, err := os.ReadFile(s.Path())
 	if errors.Is(err, fs.ErrNotExist) {
 		return &State{Version: SchemaVersion, Steps: map[string]*StepState{}}, nil
@@ -206,7 +236,7 @@ func (s *Store) load(setAside bool) (*State, error) {
 			reason = err.Error()
 		}
 		if !setAside {
-			s.warn(fmt.Sprintf("%s could not be read (%s); showing no progress. The next command that records progress keeps a backup of it and starts afresh", s.Path(), reason))
+			warn(fmt.Sprintf("%s could not be read (%s); showing no progress. The next command that records progress keeps a backup of it and starts afresh", s.Path(), reason))
 			return &State{Version: SchemaVersion, Steps: map[string]*StepState{}}, nil
 		}
 		backup, berr := s.backup(data, "corrupt")
@@ -216,7 +246,7 @@ func (s *Store) load(setAside bool) (*State, error) {
 		if rerr := os.Remove(s.Path()); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
 			return nil, fmt.Errorf("setting aside unreadable %s: %w", s.Path(), rerr)
 		}
-		s.warn(fmt.Sprintf("%s could not be read (%s); it was moved to %s and progress starts afresh", s.Path(), reason, backup))
+		warn(fmt.Sprintf("%s could not be read (%s); it was moved to %s and progress starts afresh", s.Path(), reason, backup))
 		return &State{Version: SchemaVersion, Steps: map[string]*StepState{}}, nil
 	}
 	if st.Steps == nil {
@@ -228,14 +258,14 @@ func (s *Store) load(setAside bool) (*State, error) {
 	if fixed := st.repair(); len(fixed) > 0 {
 		what := strings.Join(fixed, "; ")
 		if !setAside {
-			s.warn(fmt.Sprintf("%s holds values out of range (%s). The next command that records progress keeps a backup of it and saves the repair", s.Path(), what))
+			warn(fmt.Sprintf("%s holds values out of range (%s). The next command that records progress keeps a backup of it and saves the repair", s.Path(), what))
 			return &st, nil
 		}
 		backup, err := s.backup(data, "repaired")
 		if err != nil {
 			return nil, err
 		}
-		s.warn(fmt.Sprintf("%s held values out of range (%s); they are repaired and the file as it was is kept at %s", s.Path(), what, backup))
+		warn(fmt.Sprintf("%s held values out of range (%s); they are repaired and the file as it was is kept at %s", s.Path(), what, backup))
 	}
 	return &st, nil
 }
@@ -247,7 +277,9 @@ func (s *Store) backup(data []byte, tag string) (string, error) {
 // Update applies fn to the current state under the lock and saves the result
 // atomically. fn's error aborts without saving. A file from a newer dojo is
 // a *NewerVersionError, and is left as it is. Nothing is written through a
-// link that leaves the workspace.
+// link that leaves the workspace, and a workspace that does not exist is
+// not created (a *NoWorkspaceError): .dojo is made only inside an existing
+// directory.
 func (s *Store) Update(fn func(*State) error) (*State, error) {
 	root := filepath.Dir(s.dir)
 	for _, p := range []string{s.Path(), filepath.Join(s.dir, "state.lock")} {
@@ -255,7 +287,10 @@ func (s *Store) Update(fn func(*State) error) (*State, error) {
 			return nil, err
 		}
 	}
-	if err := os.MkdirAll(s.dir, 0o755); err != nil {
+	if _, err := os.Stat(root); errors.Is(err, fs.ErrNotExist) {
+		return nil, &NoWorkspaceError{Dir: root, Origin: s.Origin}
+	}
+	if err := os.Mkdir(s.dir, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
 		return nil, fmt.Errorf("cannot write progress in %s: %w (pass --workspace with a writable directory)", s.dir, err)
 	}
 	unlock, err := lock(filepath.Join(s.dir, "state.lock"))
@@ -285,19 +320,110 @@ func (s *Store) Update(fn func(*State) error) (*State, error) {
 }
 
 // Record is Update for a command whose job is to show something (dojo step,
-// dojo hint): when the progress file comes from a newer dojo, Warn says once
-// that progress is not saved, and fn runs on empty progress that is not
-// saved, so the command still shows what it can.
+// dojo hint): reading never needs to write. When the progress cannot be
+// saved (a read-only workspace, one that does not exist, a link out of it),
+// fn runs on the progress as it is and Warn names, in one line, what was
+// not recorded and why (nothing when fn changed nothing). When the file
+// comes from a newer dojo, Warn says once that progress is not saved, and
+// fn runs on empty progress. Only fn's own error is returned; fn may run
+// twice.
 func (s *Store) Record(fn func(*State) error) (*State, error) {
-	st, err := s.Update(fn)
+	loaded, fnErr := false, error(nil)
+	st, err := s.Update(func(st *State) error {
+		loaded = true
+		fnErr = fn(st)
+		return fnErr
+	})
+	switch {
+	case err == nil:
+		return st, nil
+	case fnErr != nil:
+		return nil, fnErr
+	}
+	saveErr := err
 	var nv *NewerVersionError
 	if !errors.As(err, &nv) {
-		return st, err
+		// Update read the file before it failed: its warnings were given.
+		warn := s.warn
+		if loaded {
+			warn = func(string) {}
+		}
+		st, err = s.loadWarning(false, warn)
+		if err != nil && !errors.As(err, &nv) {
+			st = &State{Version: SchemaVersion, Steps: map[string]*StepState{}}
+		}
 	}
-	s.warn(nv.Warning())
-	st = &State{Version: SchemaVersion, Steps: map[string]*StepState{}}
+	if nv != nil {
+		s.warn(nv.Warning())
+		st = &State{Version: SchemaVersion, Steps: map[string]*StepState{}}
+		if err := fn(st); err != nil {
+			return nil, err
+		}
+		return st, nil
+	}
+	before := st.clone()
 	if err := fn(st); err != nil {
 		return nil, err
 	}
+	if lost := changes(before, st); len(lost) > 0 {
+		s.warn(fmt.Sprintf("your progress is not saved: %v. Not recorded: %s", saveErr, strings.Join(lost, ", ")))
+	}
 	return st, nil
+}
+
+// clone copies the state deeply enough for changes: each step's entry and
+// the visits.
+func (s *State) clone() *State {
+	c := *s
+	c.Steps = make(map[string]*StepState, len(s.Steps))
+	for id, st := range s.Steps {
+		if st != nil {
+			cp := *st
+			c.Steps[id] = &cp
+		}
+	}
+	c.Visits = slices.Clone(s.Visits)
+	return &c
+}
+
+// changes names what after records that before does not, in words a learner
+// knows ("step-5 opened", "hint 2 of step-5 revealed"), by step.
+func changes(before, after *State) []string {
+	opened := map[string]bool{}
+	for _, v := range after.Visits[min(len(before.Visits), len(after.Visits)):] {
+		opened[v.Step] = true
+	}
+	ids := make([]string, 0, len(after.Steps))
+	for id := range after.Steps {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	var out []string
+	for _, id := range ids {
+		a, b := after.Steps[id], before.Steps[id]
+		if a == nil {
+			continue
+		}
+		if b == nil {
+			b = &StepState{}
+		}
+		if opened[id] || (a.Started != nil && b.Started == nil) {
+			out = append(out, id+" opened")
+		}
+		switch d := a.HintsRevealed - b.HintsRevealed; {
+		case d == 1:
+			out = append(out, fmt.Sprintf("hint %d of %s revealed", a.HintsRevealed, id))
+		case d > 1:
+			out = append(out, fmt.Sprintf("hints %d to %d of %s revealed", b.HintsRevealed+1, a.HintsRevealed, id))
+		}
+		if a.Passed != nil && b.Passed == nil {
+			out = append(out, id+" passed")
+		} else if a.LastCheck != nil && (b.LastCheck == nil || !a.LastCheck.At.Equal(b.LastCheck.At)) {
+			out = append(out, "the check of "+id)
+		}
+		if a.Solved != nil && b.Solved == nil {
+			out = append(out, id+" solved")
+		}
+	}
+	return out
 }

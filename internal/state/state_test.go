@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/kubedojo/dojo/internal/testutil/readonly"
 )
 
 var t0 = time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
@@ -41,7 +43,7 @@ func TestUpdateRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	p, ok := st.Lookup("step-5")
-	if !ok || p.HintsRevealed != 2 || p.TimeSpent(t0.Add(time.Hour)) != 90*time.Second {
+	if !ok || p.HintsRevealed != 2 || !p.Started.Equal(t0) || p.Passed == nil || !p.Passed.Equal(t0.Add(90*time.Second)) {
 		t.Fatalf("reloaded %+v (ok=%v)", p, ok)
 	}
 	// A second MarkStarted keeps the first time.
@@ -397,5 +399,86 @@ func TestWriteFileAtomicReportsAFailedRename(t *testing.T) {
 	left, _ := filepath.Glob(filepath.Join(dir, ".state.json.tmp-*"))
 	if len(left) != 0 {
 		t.Fatalf("temp files left behind: %v", left)
+	}
+}
+
+// Reading never needs to write: on a workspace that cannot be written
+// (mounted read-only as root, without write permission otherwise), Record
+// runs fn on the progress as it is and names, in one warning, what was not
+// saved and why; the file is left as it was. (Before: the lock's "open
+// …/state.lock: read-only file system" stopped dojo step.)
+func TestRecordOnAReadOnlyWorkspace(t *testing.T) {
+	ws := t.TempDir()
+	s := NewStore(ws, fixed)
+	if _, err := s.Update(func(st *State) error { st.Open("step-5", t0).HintsRevealed = 1; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	saved, _ := os.ReadFile(s.Path())
+	readonly.Dir(t, ws)
+	var warned []string
+	s.Warn = func(m string) { warned = append(warned, m) }
+
+	st, err := s.Record(func(st *State) error {
+		st.Open("step-6", t0.Add(time.Minute)).HintsRevealed++
+		st.Open("step-5", t0.Add(2*time.Minute)).HintsRevealed++
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("Record on a read-only workspace: %v", err)
+	}
+	if st.Steps["step-5"].HintsRevealed != 2 || st.Steps["step-6"].HintsRevealed != 1 {
+		t.Errorf("fn did not run on the saved progress: %+v %+v", st.Steps["step-5"], st.Steps["step-6"])
+	}
+	if len(warned) != 1 {
+		t.Fatalf("warnings %q, want one", warned)
+	}
+	for _, want := range []string{"your progress is not saved: ", ws, ". Not recorded: step-5 opened, hint 2 of step-5 revealed, step-6 opened, hint 1 of step-6 revealed"} {
+		if !strings.Contains(warned[0], want) {
+			t.Errorf("the warning lacks %q: %s", want, warned[0])
+		}
+	}
+	if data, _ := os.ReadFile(s.Path()); string(data) != string(saved) {
+		t.Errorf("the progress file changed:\n%s", data)
+	}
+	// Nothing new to record: nothing to warn about.
+	warned = nil
+	if _, err := s.Record(func(st *State) error { return nil }); err != nil || len(warned) != 0 {
+		t.Errorf("a Record that changes nothing: %v, warnings %q", err, warned)
+	}
+	boom := errors.New("boom")
+	if _, err := s.Record(func(*State) error { return boom }); !errors.Is(err, boom) {
+		t.Errorf("Record's fn error on a read-only workspace = %v", err)
+	}
+}
+
+// Only dojo init and dojo up create a workspace: Update refuses one that does
+// not exist, saying where it looked, and creates nothing; Record shows on
+// with a warning. (Before: --workspace /nonexistent/deep/x step 2 created
+// the whole path.)
+func TestNoWorkspaceIsNotCreated(t *testing.T) {
+	base := t.TempDir()
+	ws := filepath.Join(base, "nonexistent", "deep", "x")
+	s := NewStore(ws, fixed)
+	s.Origin = "given by --workspace"
+	_, err := s.Update(func(st *State) error { st.Open("step-2", t0); return nil })
+	var nw *NoWorkspaceError
+	if !errors.As(err, &nw) || !strings.Contains(err.Error(), ws+" (given by --workspace)") || !strings.Contains(err.Error(), "dojo init") {
+		t.Fatalf("Update without a workspace = %v; want a NoWorkspaceError naming %s, how it was chosen and dojo init", err, ws)
+	}
+	var warned []string
+	s.Warn = func(m string) { warned = append(warned, m) }
+	if st, err := s.Record(func(st *State) error { st.Open("step-2", t0); return nil }); err != nil || st.Steps["step-2"] == nil {
+		t.Fatalf("Record without a workspace = %+v, %v", st, err)
+	}
+	if len(warned) != 1 || !strings.Contains(warned[0], "no workspace at "+ws) || !strings.Contains(warned[0], "step-2 opened") {
+		t.Errorf("warnings %q", warned)
+	}
+	if _, err := os.Stat(filepath.Join(base, "nonexistent")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the path was created: %v", err)
+	}
+	// In a directory that exists, .dojo is made as before.
+	s = NewStore(base, fixed)
+	if _, err := s.Update(func(*State) error { return nil }); err != nil {
+		t.Fatalf("Update in an existing directory: %v", err)
 	}
 }

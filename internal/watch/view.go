@@ -5,8 +5,6 @@ import (
 	"math"
 	"strings"
 
-	tea "github.com/charmbracelet/bubbletea"
-
 	"github.com/kubedojo/dojo/internal/ui"
 )
 
@@ -61,18 +59,16 @@ type Model struct {
 	Err         error
 }
 
-// Init implements tea.Model.
-func (m Model) Init() tea.Cmd { return nil }
-
-// Update implements tea.Model.
-func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+// Update implements ui.ScreenModel: it takes a message and says whether
+// the view is done (q, Esc, Ctrl-C, or the watch ended).
+func (m Model) Update(msg any) (ui.ScreenModel, bool) {
 	switch msg := msg.(type) {
-	case tea.WindowSizeMsg:
+	case ui.ResizeMsg:
 		m.Width, m.Height = msg.Width, msg.Height
-	case tea.KeyMsg:
-		switch msg.String() {
+	case ui.KeyMsg:
+		switch msg {
 		case "q", "ctrl+c", "esc":
-			return m, tea.Quit
+			return m, true
 		}
 	case SampleMsg:
 		m.Hist.AddSample(Sample(msg))
@@ -82,12 +78,12 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 	case DoneMsg:
 		m.Err = msg.Err
-		return m, tea.Quit
+		return m, true
 	}
-	return m, nil
+	return m, false
 }
 
-// View implements tea.Model: a header, the chart, its legend and the
+// View implements ui.ScreenModel: a header, the chart, its legend and the
 // newest events, in exactly Height lines of at most Width columns.
 func (m Model) View() string {
 	w, h := max(m.Width, 40), max(m.Height, 12)

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	tea "github.com/charmbracelet/bubbletea"
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -66,7 +65,7 @@ func story(n int) ([]watch.Sample, []watch.Event) {
 // new size.
 func TestViewFrames(t *testing.T) {
 	samples, events := story(70)
-	var m tea.Model = watch.Model{Header: watch.Header{HPA: "default/consumer", SyncPeriod: "5s", DownscaleStabilization: "20s"}, MaxReplicas: 20, Styles: ui.NewStyles(false)}
+	var m ui.ScreenModel = watch.Model{Header: watch.Header{HPA: "default/consumer", SyncPeriod: "5s", DownscaleStabilization: "20s"}, MaxReplicas: 20, Styles: ui.NewStyles(false)}
 	for _, s := range samples {
 		m, _ = m.Update(watch.SampleMsg(s))
 	}
@@ -74,7 +73,7 @@ func TestViewFrames(t *testing.T) {
 		m, _ = m.Update(watch.EventMsg(e))
 	}
 	for _, size := range [][2]int{{80, 24}, {120, 40}} {
-		m, _ = m.Update(tea.WindowSizeMsg{Width: size[0], Height: size[1]})
+		m, _ = m.Update(ui.ResizeMsg{Width: size[0], Height: size[1]})
 		frame := m.View()
 		lines := strings.Split(frame, "\n")
 		if len(lines) != size[1] {

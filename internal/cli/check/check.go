@@ -16,6 +16,7 @@ import (
 	"github.com/kubedojo/dojo/internal/check"
 	"github.com/kubedojo/dojo/internal/check/probe"
 	"github.com/kubedojo/dojo/internal/check/suite"
+	"github.com/kubedojo/dojo/internal/cli/stepargs"
 	"github.com/kubedojo/dojo/internal/cluster"
 	"github.com/kubedojo/dojo/internal/cmdutil"
 	"github.com/kubedojo/dojo/internal/course"
@@ -49,6 +50,9 @@ type Options struct {
 	World func() *probe.World
 	// Suite is the machine side (step 1, cleanup) and the cluster name.
 	Suite suite.Options
+	// Checked receives each step's results as they are recorded (the
+	// classroom event reads them); nil ignores them.
+	Checked func(step string, rs []check.Result)
 }
 
 // NewCmd builds `dojo check [STEP]`.
@@ -89,6 +93,7 @@ them. Exit status 3 means a criterion failed.`,
 				opts.IngressAddr = f.Getenv("DOJO_INGRESS_ADDR")
 			}
 			opts.IO, opts.Catalog, opts.State, opts.Now = f.IO, f.Catalog, f.State, f.Now
+			opts.Checked = f.Checks.Record
 			opts.World = func() *probe.World { return world(f, opts) }
 			opts.Suite.Cluster = f.ClusterName()
 			opts.Suite.Machine = suite.Machine{
@@ -107,6 +112,7 @@ them. Exit status 3 means a criterion failed.`,
 	fl.BoolVar(&opts.Why, "why", false, "walk the chain exporter → Prometheus → rule → adapter → HPA → replicas and stop at the first broken link (also shown when a criterion of steps 8–10 fails)")
 	fl.StringVar(&opts.PrometheusURL, "prometheus-url", "", "reach Prometheus at this URL instead of through the API server's service proxy (or DOJO_PROMETHEUS_URL)")
 	fl.StringVar(&opts.IngressAddr, "ingress-addr", "", "where this machine's port 80 is, for the Ingress criteria (default 127.0.0.1:80, or DOJO_INGRESS_ADDR)")
+	stepargs.Use(cmd, stepargs.Step(f.Catalog, nil))
 	return cmd
 }
 
@@ -242,7 +248,7 @@ func Run(ctx context.Context, opts *Options) error {
 		return errors.New("dojo check was interrupted")
 	}
 	if failed > 0 {
-		return fmt.Errorf("%d criteria failed: %w", failed, cmdutil.ErrCheckFailed)
+		return fmt.Errorf("%s failed: %w", ui.Count(failed, "criterion", "criteria"), cmdutil.ErrCheckFailed)
 	}
 	return nil
 }
@@ -346,10 +352,16 @@ func (r *runner) run(ctx context.Context, s *steps.Step, static bool) []check.Re
 
 // record writes the outcome into the learner's progress.
 func record(opts *Options, store *state.Store, s *steps.Step, rs []check.Result) {
+	if opts.Checked != nil {
+		opts.Checked(s.ID, rs)
+	}
 	now := opts.Now()
 	passed := check.Passed(rs)
 	_, err := store.Update(func(st *state.State) error {
 		ss := st.Step(s.ID)
+		if !opts.All { // --all says nothing of the step the learner is on
+			st.Open(s.ID, now)
+		}
 		ss.MarkStarted(now)
 		ss.LastCheck = &state.CheckRecord{At: now, Passed: passed, Failed: check.Failed(rs)}
 		if passed && ss.Passed == nil {
@@ -400,9 +412,17 @@ func render(opts *Options, s *steps.Step, rs []check.Result, single bool) {
 
 // watch re-checks a step until it passes: statics at most once a second,
 // backing off to five seconds while nothing changes; the live criteria run
-// once the static ones pass.
+// once the static ones pass. Stopped (Ctrl-C) while the step fails, it
+// exits as a failed check does.
 func watch(ctx context.Context, opts *Options, store *state.Store, s *steps.Step, run *runner) error {
 	var last string
+	var shown []check.Result // the results on screen
+	stopped := func() error {
+		if n := check.Count(shown, check.Fail); n > 0 {
+			return fmt.Errorf("%s: stopped with %s failing: %w", s.ID, ui.Count(n, "criterion", "criteria"), cmdutil.ErrCheckFailed)
+		}
+		return nil
+	}
 	delay := time.Second
 	for {
 		rs := run.run(ctx, s, true)
@@ -412,10 +432,10 @@ func watch(ctx context.Context, opts *Options, store *state.Store, s *steps.Step
 			rs, live = run.run(ctx, s, false), true
 		}
 		if ctx.Err() != nil {
-			return nil
+			return stopped()
 		}
 		if key := summary(rs); key != last {
-			last, delay = key, time.Second
+			last, delay, shown = key, time.Second, rs
 			if opts.IO.IsStdoutTTY() {
 				fmt.Fprint(opts.IO.Out, "\x1b[H\x1b[2J")
 			}
@@ -435,7 +455,7 @@ func watch(ctx context.Context, opts *Options, store *state.Store, s *steps.Step
 		}
 		select {
 		case <-ctx.Done():
-			return nil
+			return stopped()
 		case <-time.After(delay):
 		}
 	}

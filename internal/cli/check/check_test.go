@@ -211,7 +211,8 @@ func TestPipelineDoctor(t *testing.T) {
 }
 
 // --watch stops as soon as the step passes; while nothing changes it prints
-// the step once; Ctrl-C (a cancelled context) ends it without an error.
+// the step once; Ctrl-C (a cancelled context) ends it, as a failed check
+// (exit 3) while the step fails.
 func TestWatch(t *testing.T) {
 	f, st := factorytest.New(t, factorytest.Options{Workspace: t.TempDir()})
 	o := options(f, standInTools(allTools, true))
@@ -229,13 +230,33 @@ func TestWatch(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2500*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	if err := Run(ctx, o); err != nil {
-		t.Fatalf("a watch stopped by Ctrl-C: %v", err)
+	if err := Run(ctx, o); cmdutil.ExitCode(err) != cmdutil.ExitCheckFailed {
+		t.Fatalf("a watch of a failing step stopped by Ctrl-C: exit %d (%v), want 3", cmdutil.ExitCode(err), err)
 	}
 	if d := time.Since(start); d > 4*time.Second {
 		t.Errorf("the watch took %s to stop", d)
 	}
 	if n := strings.Count(st.Out.String(), "step-1 Get your tools ready"); n != 1 {
 		t.Errorf("unchanged results printed %d times, want once:\n%s", n, st.Out)
+	}
+}
+
+// dojo check STEP turns the clock of dojo status to that step; --all, which
+// says nothing of the step a learner is on, does not.
+func TestCheckAllMovesNoClock(t *testing.T) {
+	now := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
+	f, _ := factorytest.New(t, factorytest.Options{Workspace: t.TempDir(), Now: at(now)})
+	o := options(f, standInTools(allTools, true))
+	o.All, o.Static = true, true
+	Run(context.Background(), o)
+	store, _ := f.State()
+	if s, _ := store.Load(); len(s.Visits) != 0 {
+		t.Fatalf("dojo check --all recorded visits %v", s.Visits)
+	}
+	o = options(f, standInTools(allTools, true))
+	o.Step = "1"
+	Run(context.Background(), o)
+	if s, _ := store.Load(); len(s.Visits) != 1 || s.Visits[0].Step != "step-1" {
+		t.Fatalf("dojo check step-1 recorded visits %v, want step-1", s.Visits)
 	}
 }

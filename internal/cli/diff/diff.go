@@ -14,6 +14,7 @@ import (
 	"k8s.io/client-go/dynamic"
 	"sigs.k8s.io/yaml"
 
+	"github.com/kubedojo/dojo/internal/cli/stepargs"
 	"github.com/kubedojo/dojo/internal/cluster"
 	"github.com/kubedojo/dojo/internal/cmdutil"
 	"github.com/kubedojo/dojo/internal/course"
@@ -96,6 +97,7 @@ you have not passed. Nothing is changed.`,
 		},
 	}
 	f.AddClusterFlags(cmd.Flags())
+	stepargs.Use(cmd, stepargs.Step(f.Catalog, stepargs.HasReference))
 	return cmd
 }
 

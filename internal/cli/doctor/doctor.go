@@ -10,6 +10,8 @@ import (
 	"github.com/kubedojo/dojo/internal/cluster"
 	"github.com/kubedojo/dojo/internal/cmdutil"
 	"github.com/kubedojo/dojo/internal/factory"
+	"github.com/kubedojo/dojo/internal/ui"
+	"github.com/kubedojo/dojo/internal/versions"
 	"github.com/kubedojo/dojo/internal/workshop"
 )
 
@@ -26,8 +28,15 @@ func NewCmd(f *factory.Factory) *cobra.Command {
 		Use:   "doctor",
 		Short: "Check this machine for the workshop",
 		Long: `Run dojo up's preflight checks (container runtime, ports 80 and 443, an
-existing cluster, memory) and look for kubectl, helm and jq, and whether
-producer.<domain> resolves to this machine. Each problem comes with its fix.`,
+existing cluster, memory) and look for kubectl, helm, jq and curl, and whether
+producer.<domain> resolves to this machine. Each problem comes with its fix.
+
+Every check that can run does, so one round shows every problem: with Docker
+stopped the ports and the memory are still checked, and a check that needs
+what is missing is marked "-" (not run) and names what it waits for.
+A kubectl more than one minor version away from the Kubernetes of dojo's
+node (` + cluster.NodeKubernetes(versions.NodeImage) + `) is a warning: Kubernetes supports kubectl only within one
+minor version of its API server.`,
 		Example: `  dojo doctor
   dojo doctor --domain localhost`,
 		Args: cmdutil.NoArgs,
@@ -53,7 +62,7 @@ func Render(f *factory.Factory, opts *Options, results []check.Result) error {
 		check.Text(f.IO.Out, f.IO.Styles(), results)
 	}
 	if n := check.Count(results, check.Fail); n > 0 {
-		return fmt.Errorf("%d check(s) failed: %w", n, cmdutil.ErrCheckFailed)
+		return fmt.Errorf("%s failed: %w", ui.Count(n, "check", "checks"), cmdutil.ErrCheckFailed)
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/kubedojo/dojo/internal/cli/stepargs"
 	"github.com/kubedojo/dojo/internal/cmdutil"
 	"github.com/kubedojo/dojo/internal/course"
 	"github.com/kubedojo/dojo/internal/factory"
@@ -52,6 +53,10 @@ with K, hints 1 to K are shown (again); with --all, every hint.`,
 	}
 	cmd.Flags().BoolVar(&opts.All, "all", false, "reveal every hint of the step")
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the revealed hints as JSON")
+	stepargs.Use(cmd, stepargs.Step(f.Catalog, nil), stepargs.HintNumber(f.Catalog, func(prev []string, k string) error {
+		_, _, err := ParseArgs(append(prev, k))
+		return err
+	}))
 	return cmd
 }
 
@@ -106,6 +111,9 @@ func Run(f *factory.Factory, opts *Options) error {
 		fmt.Fprintf(f.IO.Out, "%s has no hints: everything you need is in `dojo step %d`.\n", course.StepTitle(s), s.Number)
 		return nil
 	}
+	if opts.Upto > total && total == 1 {
+		return cmdutil.Usagef("hint %d does not exist: %s has one hint, hint 1", opts.Upto, s.ID)
+	}
 	if opts.Upto > total {
 		return cmdutil.Usagef("hint %d does not exist: %s has hints 1 to %d", opts.Upto, s.ID, total)
 	}
@@ -117,8 +125,7 @@ func Run(f *factory.Factory, opts *Options) error {
 	// Record: a progress file from a newer dojo is left alone, with a
 	// warning, and the hints are still shown (from the first).
 	_, err = store.Record(func(st *state.State) error {
-		p := st.Step(s.ID)
-		p.MarkStarted(f.Now())
+		p := st.Open(s.ID, f.Now())
 		revealed := min(p.HintsRevealed, total)
 		switch {
 		case opts.All:

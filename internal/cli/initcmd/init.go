@@ -10,6 +10,7 @@ import (
 	"github.com/kubedojo/dojo/embedded"
 	"github.com/kubedojo/dojo/internal/cmdutil"
 	"github.com/kubedojo/dojo/internal/factory"
+	"github.com/kubedojo/dojo/internal/ui"
 	"github.com/kubedojo/dojo/internal/workspace"
 )
 
@@ -84,7 +85,7 @@ func Print(f *factory.Factory, res *workspace.Result) {
 	st := f.IO.Styles()
 	out := f.IO.Out
 	fmt.Fprintf(out, "Workspace: %s\n", res.Dir)
-	fmt.Fprintf(out, "  %d files written, %d already up to date", len(res.Written)-len(res.BackedUp), len(res.Unchanged))
+	fmt.Fprintf(out, "  %s written, %d already up to date", ui.Count(len(res.Written)-len(res.BackedUp), "file", "files"), len(res.Unchanged))
 	if len(res.BackedUp) > 0 {
 		fmt.Fprintf(out, ", %d restored", len(res.BackedUp))
 	}
@@ -95,7 +96,11 @@ func Print(f *factory.Factory, res *workspace.Result) {
 		}
 	}
 	if len(res.Kept) > 0 {
-		fmt.Fprintf(out, "  %d files you changed were kept as they are:\n", len(res.Kept))
+		kept := "files you changed were kept as they are"
+		if len(res.Kept) == 1 {
+			kept = "file you changed was kept as it is"
+		}
+		fmt.Fprintf(out, "  %d %s:\n", len(res.Kept), kept)
 		for _, p := range res.Kept {
 			fmt.Fprintf(out, "    %s\n", p)
 		}

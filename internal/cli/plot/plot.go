@@ -61,7 +61,7 @@ func Run(opts *Options) error {
 	if err := plot.Write(rec, opts.Out); err != nil {
 		return err
 	}
-	fmt.Fprintf(opts.IO.Out, "wrote %s: %d samples over %s, %d events\n", opts.Out, len(rec.Samples),
-		rec.Samples[len(rec.Samples)-1].Time.Sub(rec.Samples[0].Time).Round(1e9), len(rec.Events))
+	fmt.Fprintf(opts.IO.Out, "wrote %s: %s over %s, %s\n", opts.Out, ui.Count(len(rec.Samples), "sample", "samples"),
+		rec.Samples[len(rec.Samples)-1].Time.Sub(rec.Samples[0].Time).Round(1e9), ui.Count(len(rec.Events), "event", "events"))
 	return nil
 }

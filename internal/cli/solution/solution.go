@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/kubedojo/dojo/internal/cli/stepargs"
 	"github.com/kubedojo/dojo/internal/cmdutil"
 	"github.com/kubedojo/dojo/internal/course"
 	"github.com/kubedojo/dojo/internal/factory"
@@ -21,7 +22,7 @@ type Options struct {
 // NewCmd builds `dojo solution STEP`.
 func NewCmd(f *factory.Factory) *cobra.Command {
 	opts := &Options{}
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "solution STEP",
 		Short: "Show the reference solution of a step, to compare with yours",
 		Long: `Show the reference files of a step (steps 5 to 10 have one) with a note on
@@ -40,6 +41,8 @@ terminal the files are laid out for reading; piped, they are Markdown.`,
 			return Run(f, opts)
 		},
 	}
+	stepargs.Use(cmd, stepargs.Step(f.Catalog, stepargs.HasReference))
+	return cmd
 }
 
 // Run prints the step's reference.

@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/kubedojo/dojo/embedded"
+	"github.com/kubedojo/dojo/internal/cli/stepargs"
 	"github.com/kubedojo/dojo/internal/cmdutil"
 	"github.com/kubedojo/dojo/internal/course"
 	"github.com/kubedojo/dojo/internal/factory"
@@ -94,6 +95,7 @@ next. The step is recorded as solved, not passed: dojo check decides that.`,
 	fl.StringVar(&opts.Until, "until", "", "solve every step up to this one, in order (e.g. --until 10)")
 	fl.StringVar(&opts.ChartRepo, "chart-repo", "", "chart repository for the upstream charts instead of their pinned ones (env "+helm.ChartRepoEnv+")")
 	fl.DurationVar(&opts.Timeout, "timeout", 5*time.Minute, "give up on a release after this long")
+	stepargs.Use(cmd, stepargs.Step(f.Catalog, stepargs.HasReference))
 	return cmd
 }
 

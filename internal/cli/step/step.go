@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/kubedojo/dojo/internal/cli/stepargs"
 	"github.com/kubedojo/dojo/internal/cmdutil"
 	"github.com/kubedojo/dojo/internal/course"
 	"github.com/kubedojo/dojo/internal/factory"
@@ -45,6 +46,7 @@ Opening a step starts its clock in ` + "`dojo status`" + `.`,
 			return Run(f, opts)
 		},
 	}
+	stepargs.Use(cmd, stepargs.Step(f.Catalog, nil))
 	return cmd
 }
 
@@ -61,7 +63,7 @@ func Run(f *factory.Factory, opts *Options) error {
 	// Record: a progress file from a newer dojo is left alone, with a
 	// warning, and the step is still shown.
 	st, err := store.Record(func(st *state.State) error {
-		st.Step(s.ID).MarkStarted(f.Now())
+		st.Open(s.ID, f.Now())
 		return nil
 	})
 	if err != nil {

@@ -12,7 +12,6 @@ import (
 	"syscall"
 	"time"
 
-	tea "github.com/charmbracelet/bubbletea"
 	"github.com/spf13/cobra"
 	"k8s.io/client-go/kubernetes"
 
@@ -159,31 +158,32 @@ func plain(ctx context.Context, out io.Writer, opts *Options, src watch.Sources,
 }
 
 func tui(ctx context.Context, opts *Options, src watch.Sources, h watch.Header, maxReplicas int32, rec *watch.Recorder) error {
-	m := watch.Model{Header: h, MaxReplicas: maxReplicas, Styles: opts.IO.Styles(), Width: opts.IO.Width(), Height: 24}
-	p := tea.NewProgram(m, tea.WithContext(ctx), tea.WithInput(opts.IO.In), tea.WithOutput(opts.IO.Out), tea.WithAltScreen())
+	m := watch.Model{Header: h, MaxReplicas: maxReplicas, Styles: opts.IO.Styles()}
+	msgs := make(chan any)
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Add(1)
 	var werr error
+	send := func(msg any) {
+		select {
+		case msgs <- msg:
+		case <-ctx.Done():
+		}
+	}
 	go func() {
 		defer wg.Done()
 		werr = watch.Watch(ctx, src, opts.Clock, func(s watch.Sample) {
 			rec.Sample(s)
-			p.Send(watch.SampleMsg(s))
+			send(watch.SampleMsg(s))
 		}, func(e watch.Event) {
 			rec.Event(e)
-			p.Send(watch.EventMsg(e))
+			send(watch.EventMsg(e))
 		})
-		p.Send(watch.DoneMsg{Err: werr})
+		send(watch.DoneMsg{Err: werr})
 	}()
-	_, err := p.Run()
+	screen := ui.Screen{In: opts.IO.In, Out: opts.IO.Out, Width: opts.IO.Width(), Height: 24}
+	screen.Run(ctx, m, msgs)
 	cancel()
 	wg.Wait()
-	if errors.Is(err, tea.ErrProgramKilled) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		err = nil
-	}
-	if err == nil {
-		err = werr
-	}
-	return err
+	return werr
 }

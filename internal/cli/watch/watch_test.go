@@ -99,3 +99,29 @@ func TestRecordDoesNotFollowAPlantedLink(t *testing.T) {
 		t.Fatalf("the link's target was created: %v", err)
 	}
 }
+
+// On a terminal dojo watch draws its chart on the alternate screen, each
+// frame from the top-left corner, and --for ends it with the terminal given
+// back (the view dojo draws itself, asking the terminal nothing).
+func TestTerminalViewEndsAtFor(t *testing.T) {
+	io, _, out, _ := ui.Test(true, false)
+	cs := cluster()
+	opts := &Options{For: 2500 * time.Millisecond, IO: io, Clock: watch.RealClock{},
+		Cluster: func() (kubernetes.Interface, watch.Querier, error, error) { return cs, queue{}, nil, nil }}
+	start := time.Now()
+	if err := Run(context.Background(), opts); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("--for 2.5s took %s", d)
+	}
+	got := out.String()
+	for _, want := range []string{"\x1b[?1049h", "dojo watch  HPA default/consumer", "queue 42", "d desired 3", "\x1b[?1049l"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the terminal view lacks %q:\n%q", want, got)
+		}
+	}
+	if !strings.HasSuffix(got, "\x1b[?25h\x1b[?1049l") {
+		t.Errorf("the terminal is not given back at the end: %q", got[max(len(got)-80, 0):])
+	}
+}

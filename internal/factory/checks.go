@@ -1,0 +1,34 @@
+package factory
+
+import (
+	"maps"
+	"slices"
+	"sync"
+
+	"github.com/kubedojo/dojo/internal/check"
+)
+
+// Checks are the results a command judged, by step id: data for what runs
+// after the command (the classroom event). The zero value is ready.
+type Checks struct {
+	mu     sync.Mutex
+	byStep map[string][]check.Result
+}
+
+// Record keeps a step's results; a later check of the same step replaces
+// them (dojo check --watch).
+func (c *Checks) Record(step string, rs []check.Result) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.byStep == nil {
+		c.byStep = map[string][]check.Result{}
+	}
+	c.byStep[step] = slices.Clone(rs)
+}
+
+// ByStep returns a copy of what was recorded.
+func (c *Checks) ByStep() map[string][]check.Result {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return maps.Clone(c.byStep)
+}
