@@ -192,27 +192,44 @@ func dnsCheck(ctx context.Context, env DoctorEnv, domain string) check.Result {
 	if domain == "" {
 		domain = workshop.Domain
 	}
-	host := "producer." + domain
-	name := "dns"
+	return ResolvesHere(ctx, env.Resolve, "producer."+domain)
+}
+
+// ResolvesHere checks that each host resolves to this machine (loopback
+// addresses only), what the workshop's addresses need; the first host that
+// does not is the warning, with what to do. A name under localhost passes
+// without a lookup: curl and browsers send it to this machine whatever DNS
+// says. resolve is net.DefaultResolver.LookupHost in production; dojo
+// doctor and dojo up share this check.
+func ResolvesHere(ctx context.Context, resolve func(context.Context, string) ([]string, error), hosts ...string) check.Result {
+	const name = "dns"
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	addrs, err := env.Resolve(ctx, host)
-	if err != nil || len(addrs) == 0 {
-		why := "no address"
-		if err != nil {
-			why = FirstLine(err)
+	var seen []string
+	for _, host := range hosts {
+		if h := strings.ToLower(strings.TrimSuffix(host, ".")); h == "localhost" || strings.HasSuffix(h, ".localhost") {
+			seen = append(seen, host+" is a .localhost name, which reaches this machine")
+			continue
 		}
-		return check.Result{Criterion: name, Status: check.Warn, Observed: host + " does not resolve (" + why + ")", Expected: host + " resolves to this machine",
-			Next: "use `dojo up --domain localhost` (*.localhost reaches this machine in curl and browsers)"}
-	}
-	for _, a := range addrs {
-		ip := net.ParseIP(a)
-		if ip == nil || !ip.IsLoopback() {
-			return check.Result{Criterion: name, Status: check.Warn, Observed: fmt.Sprintf("%s resolves to %s, not to this machine", host, a), Expected: host + " resolves to this machine",
-				Next: "use `dojo up --domain localhost`"}
+		addrs, err := resolve(ctx, host)
+		if err != nil || len(addrs) == 0 {
+			why := "no address"
+			if err != nil {
+				why = FirstLine(err)
+			}
+			return check.Result{Criterion: name, Status: check.Warn, Observed: host + " does not resolve (" + why + ")", Expected: host + " resolves to this machine",
+				Next: "use `dojo up --domain localhost` (*.localhost reaches this machine in curl and browsers)"}
 		}
+		for _, a := range addrs {
+			ip := net.ParseIP(a)
+			if ip == nil || !ip.IsLoopback() {
+				return check.Result{Criterion: name, Status: check.Warn, Observed: fmt.Sprintf("%s resolves to %s, not to this machine", host, a), Expected: host + " resolves to this machine",
+					Next: "use `dojo up --domain localhost`"}
+			}
+		}
+		seen = append(seen, fmt.Sprintf("%s resolves to %s", host, strings.Join(addrs, ", ")))
 	}
-	return check.Result{Criterion: name, Status: check.Pass, Observed: fmt.Sprintf("%s resolves to %s", host, strings.Join(addrs, ", "))}
+	return check.Result{Criterion: name, Status: check.Pass, Observed: strings.Join(seen, "; ")}
 }
 
 // FirstLine is the first line of err's message, for a one-line status.

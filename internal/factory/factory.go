@@ -164,3 +164,20 @@ func (f *Factory) Progress() (*steps.Catalog, *state.State, error) {
 	}
 	return cat, st, nil
 }
+
+// Domain is the domain dojo up recorded in the workspace's progress, the
+// one the texts write the workshop's host names with (steps.WithDomain);
+// "" when none is recorded or the progress cannot be read, and the texts
+// keep the default. It reads quietly and writes nothing.
+func (f *Factory) Domain() string {
+	store, err := f.State()
+	if err != nil {
+		return ""
+	}
+	store.Warn = nil
+	st, err := store.Load()
+	if err != nil {
+		return ""
+	}
+	return st.Domain
+}

@@ -16,7 +16,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -27,7 +26,6 @@ import (
 	"github.com/kubedojo/dojo/internal/state"
 	"github.com/kubedojo/dojo/internal/steps"
 	"github.com/kubedojo/dojo/internal/versions"
-	"github.com/kubedojo/dojo/internal/workshop"
 )
 
 // Installer is what solve installs through (*helm.Installer).
@@ -91,10 +89,6 @@ func Superseded(todo []*steps.Step) map[string]map[string]string {
 	return out
 }
 
-// hostsOfDomain matches a host name of the workshop's domain
-// (prometheus.vcap.me) and nothing that merely contains it.
-var hostsOfDomain = regexp.MustCompile(`\b([a-z0-9-]+)\.` + regexp.QuoteMeta(workshop.Domain) + `\b`)
-
 // Render is a reference file as the learner's cluster needs it: the values
 // files name the hosts of the domain dojo up chose.
 func Render(fsys fs.FS, s *steps.Step, f steps.SolutionFile, domain string) ([]byte, error) {
@@ -102,8 +96,8 @@ func Render(fsys fs.FS, s *steps.Step, f steps.SolutionFile, domain string) ([]b
 	if err != nil {
 		return nil, fmt.Errorf("the reference of %s has no %s: %w", s.ID, f.Path, err)
 	}
-	if domain != "" && domain != workshop.Domain && strings.HasPrefix(f.Path, "values/") {
-		data = hostsOfDomain.ReplaceAll(data, []byte("$1."+domain))
+	if strings.HasPrefix(f.Path, "values/") {
+		data = []byte(steps.WithDomain(string(data), domain))
 	}
 	return data, nil
 }

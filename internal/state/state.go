@@ -31,6 +31,12 @@ type State struct {
 	// for a hint, checked it), oldest first; a visit to the step of the
 	// visit before it is not repeated. dojo status counts time from them.
 	Visits []Visit `json:"visits,omitempty"`
+	// Domain is the domain dojo up last installed the producer with
+	// (producer.<domain>); dojo step, hint and solution write the
+	// workshop's host names with it. Empty in a file from before it was
+	// recorded: the texts then keep the default domain. A dojo that does
+	// not know the field reads the file as before.
+	Domain string `json:"domain,omitempty"`
 }
 
 // Visit is the learner turning to a step.

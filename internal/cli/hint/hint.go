@@ -124,7 +124,7 @@ func Run(f *factory.Factory, opts *Options) error {
 	var from, to, revealedNow int
 	// Record: a progress file from a newer dojo is left alone, with a
 	// warning, and the hints are still shown (from the first).
-	_, err = store.Record(func(st *state.State) error {
+	st, err := store.Record(func(st *state.State) error {
 		p := st.Open(s.ID, f.Now())
 		revealed := min(p.HintsRevealed, total)
 		switch {
@@ -147,11 +147,11 @@ func Run(f *factory.Factory, opts *Options) error {
 	if opts.JSON {
 		res := Result{Step: s.ID, Total: total, Revealed: revealedNow}
 		for i := from; i <= to; i++ {
-			res.Hints = append(res.Hints, Hint{Number: i, Text: s.Hints[i-1]})
+			res.Hints = append(res.Hints, Hint{Number: i, Text: steps.WithDomain(s.Hints[i-1], st.Domain)})
 		}
 		return cmdutil.WriteJSON(f.IO.Out, res)
 	}
-	out, err := ui.Markdown(course.HintMarkdown(s, from, to, revealedNow), f.IO)
+	out, err := ui.Markdown(steps.WithDomain(course.HintMarkdown(s, from, to, revealedNow), st.Domain), f.IO)
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/kubedojo/dojo/internal/course"
 	"github.com/kubedojo/dojo/internal/factory"
 	"github.com/kubedojo/dojo/internal/state"
+	"github.com/kubedojo/dojo/internal/steps"
 	"github.com/kubedojo/dojo/internal/ui"
 )
 
@@ -60,7 +61,8 @@ func Run(f *factory.Factory, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	out, err := ui.Markdown(md, f.IO)
+	// The reference as the learner's cluster needs it: with their domain.
+	out, err := ui.Markdown(steps.WithDomain(md, f.Domain()), f.IO)
 	if err != nil {
 		return fmt.Errorf("rendering the reference of %s: %w", s.ID, err)
 	}

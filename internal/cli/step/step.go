@@ -11,6 +11,7 @@ import (
 	"github.com/kubedojo/dojo/internal/course"
 	"github.com/kubedojo/dojo/internal/factory"
 	"github.com/kubedojo/dojo/internal/state"
+	"github.com/kubedojo/dojo/internal/steps"
 	"github.com/kubedojo/dojo/internal/ui"
 )
 
@@ -70,7 +71,7 @@ func Run(f *factory.Factory, opts *Options) error {
 		return err
 	}
 	progress, _ := st.Lookup(s.ID)
-	out, err := ui.Markdown(course.StepMarkdown(s, progress), f.IO)
+	out, err := ui.Markdown(steps.WithDomain(course.StepMarkdown(s, progress), st.Domain), f.IO)
 	if err != nil {
 		return fmt.Errorf("rendering %s: %w", s.ID, err)
 	}

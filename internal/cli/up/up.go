@@ -2,10 +2,12 @@
 package up
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
 	"net"
+	"slices"
 	"strings"
 	"time"
 
@@ -14,12 +16,14 @@ import (
 
 	"github.com/kubedojo/dojo/embedded"
 	"github.com/kubedojo/dojo/internal/bootstrap"
+	"github.com/kubedojo/dojo/internal/check"
 	"github.com/kubedojo/dojo/internal/cluster"
 	"github.com/kubedojo/dojo/internal/cmdutil"
 	"github.com/kubedojo/dojo/internal/course"
 	"github.com/kubedojo/dojo/internal/factory"
 	"github.com/kubedojo/dojo/internal/helm"
 	"github.com/kubedojo/dojo/internal/image"
+	"github.com/kubedojo/dojo/internal/state"
 	"github.com/kubedojo/dojo/internal/ui"
 	"github.com/kubedojo/dojo/internal/versions"
 	"github.com/kubedojo/dojo/internal/workshop"
@@ -49,6 +53,13 @@ type Options struct {
 	Up func(context.Context, bootstrap.Options, bootstrap.Env) (*bootstrap.Result, error)
 	// NextStep is the step to suggest after a successful run.
 	NextStep func() int
+	// Resolve looks a host name up, for the warning when the domain's
+	// names do not reach this machine (net.DefaultResolver.LookupHost; a
+	// test hands in its own; nil skips the warning).
+	Resolve func(ctx context.Context, host string) ([]string, error)
+	// State is the workspace's progress, where the domain is recorded for
+	// the texts (nil records nothing).
+	State func() (*state.Store, error)
 }
 
 // NewCmd builds `dojo up`.
@@ -88,12 +99,14 @@ with --kubeconfig), or onto an existing kind-<name> with --skip-cluster.`,
 			}
 			opts.Up = bootstrap.Up
 			opts.NextStep = func() int { return nextStep(f) }
+			opts.Resolve = net.DefaultResolver.LookupHost
+			opts.State = f.State
 			return Run(cmd.Context(), opts)
 		},
 	}
 	fl := cmd.Flags()
 	f.AddClusterFlags(fl)
-	fl.StringVar(&opts.Domain, "domain", workshop.Domain, "the producer answers on producer.<domain>")
+	fl.StringVar(&opts.Domain, "domain", workshop.Domain, "the producer answers on producer.<domain>; the steps, hints and solutions show this domain")
 	fl.StringVar(&opts.Image, "image", "", "the app image (repository:tag) instead of this dojo's")
 	fl.StringVar(&opts.NodeImage, "node-image", "", "kind node image for a new cluster, e.g. kindest/node:v1.36.4 for another Kubernetes (default "+versions.NodeImage+")")
 	fl.StringVar(&opts.Listen, "listen-address", cluster.DefaultListenAddress, "host address a new cluster publishes ports 80 and 443 on; the default keeps them on this machine, 0.0.0.0 opens them to every network you are on")
@@ -131,6 +144,7 @@ func Run(ctx context.Context, opts *Options) error {
 	if opts.Listen != "" && !cluster.IsLoopback(opts.Listen) {
 		fmt.Fprintf(opts.IO.ErrOut, "warning: ports 80 and 443 of cluster %s will listen on %s: anyone who can reach that address (everyone on this Wi-Fi, for 0.0.0.0) can publish to your producer and read your Prometheus\n", opts.Cluster.Name, opts.Listen)
 	}
+	warnDomain(ctx, opts)
 	pr := ui.NewProgress(opts.IO)
 	defer pr.Close()
 	env := opts.Env()
@@ -151,6 +165,7 @@ func Run(ctx context.Context, opts *Options) error {
 	if opts.Timings {
 		PrintTimings(opts.IO.ErrOut, pr.Timings())
 	}
+	recordDomain(opts, res)
 	if err != nil {
 		// What is up already, before the error says what is not.
 		if res != nil && len(res.Releases) > 0 {
@@ -164,6 +179,39 @@ func Run(ctx context.Context, opts *Options) error {
 	}
 	PrintNext(opts.IO.Out, opts.IO.Styles(), res, opts.NextStep())
 	return nil
+}
+
+// warnDomain says in one line when producer.<domain> or
+// prometheus.<domain> does not resolve to this machine (dojo doctor's
+// check), and what to do.
+func warnDomain(ctx context.Context, opts *Options) {
+	if opts.Resolve == nil {
+		return
+	}
+	d := cmp.Or(opts.Domain, workshop.Domain)
+	r := cluster.ResolvesHere(ctx, opts.Resolve, "producer."+d, "prometheus."+d)
+	if r.Status != check.Pass {
+		fmt.Fprintf(opts.IO.ErrOut, "warning: %s, so the workshop's addresses will not reach this machine: %s\n", r.Observed, r.Next)
+	}
+}
+
+// recordDomain keeps the domain the producer was installed with in the
+// workspace's progress, where dojo step, hint and solution read it.
+func recordDomain(opts *Options, res *bootstrap.Result) {
+	if opts.State == nil || res == nil || !slices.ContainsFunc(res.Releases, func(r helm.Result) bool { return r.Release == workshop.ProducerRelease }) {
+		return
+	}
+	d := cmp.Or(res.Domain, opts.Domain, workshop.Domain)
+	store, err := opts.State()
+	if err == nil {
+		_, err = store.Update(func(st *state.State) error {
+			st.Domain = d
+			return nil
+		})
+	}
+	if err != nil {
+		fmt.Fprintf(opts.IO.ErrOut, "warning: the domain %s is not recorded in the workspace (%v): dojo step, hint and solution may show the host names of another domain\n", d, err)
+	}
 }
 
 // checkListen refuses a --listen-address that is no IP address, and one
