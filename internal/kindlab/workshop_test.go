@@ -1,14 +1,19 @@
 package kindlab_test
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -46,6 +51,10 @@ func workshopOnKind(t *testing.T, ctx context.Context, e *kindlab.Env, cs kubern
 		}
 		return string(out), code
 	}
+
+	t.Run("a learner's real dojo check step-5 reaches a dojo classroom", func(t *testing.T) {
+		classroomOnKind(t, ctx, e, dojo)
+	})
 
 	kubectl := func(t *testing.T, args ...string) {
 		t.Helper()
@@ -387,5 +396,108 @@ func dumpPods(t *testing.T, ctx context.Context, cs kubernetes.Interface) {
 			}
 		}
 		t.Logf("pod %s/%s %s %v", p.Namespace, p.Name, p.Status.Phase, states)
+	}
+}
+
+// classroomOnKind runs a trainer's dojo classroom on this namespace's
+// loopback, joins the kind learner's workspace to it, and runs the
+// learner's real checks against the cluster right after dojo up: steps 1 to
+// 4 pass, step 5 fails (no Prometheus yet). The room, read as the trainer's
+// page reads it, shows that learner on step 5 with step 5's failing
+// criterion and what the check observed.
+func classroomOnKind(t *testing.T, ctx context.Context, e *kindlab.Env, dojo func(*testing.T, time.Duration, ...string) (string, int)) {
+	cctx, stop := context.WithCancel(ctx)
+	defer stop()
+	srv := e.DojoCommand(cctx, "classroom", "--listen", "127.0.0.1:0", "--state", filepath.Join(e.Dir, "room.json"))
+	srv.Cancel = func() error { return srv.Process.Signal(syscall.SIGINT) }
+	pipe, err := srv.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { stop(); _ = srv.Wait() }()
+	joinRE := regexp.MustCompile(`dojo join (http://\S+) --token (\S+)`)
+	pageRE := regexp.MustCompile(`(http://\S+)/\?token=(\S+)`)
+	var joinURL, joinToken, pageURL, trainerToken string
+	sc := bufio.NewScanner(pipe)
+	for sc.Scan() && (joinURL == "" || pageURL == "") {
+		line := sc.Text()
+		t.Logf("dojo classroom: %s", line)
+		if m := joinRE.FindStringSubmatch(line); m != nil {
+			joinURL, joinToken = m[1], m[2]
+		} else if m := pageRE.FindStringSubmatch(line); m != nil {
+			pageURL, trainerToken = m[1], m[2]
+		}
+	}
+	if joinURL == "" || pageURL == "" {
+		t.Fatalf("dojo classroom printed no join command or page URL (%v)", sc.Err())
+	}
+	go func() { _, _ = io.Copy(io.Discard, pipe) }()
+	if out, code := dojo(t, time.Minute, "join", joinURL, "--token", joinToken, "--name", "Ada"); code != 0 {
+		t.Fatalf("dojo join: exit %d\n%s", code, out)
+	}
+	defer func() {
+		if out, code := dojo(t, time.Minute, "leave"); code != 0 {
+			t.Errorf("dojo leave: exit %d\n%s", code, out)
+		}
+	}()
+	for _, step := range []string{"step-1", "step-2", "step-3", "step-4"} {
+		if out, code := dojo(t, 2*time.Minute, "check", step); code != 0 {
+			t.Fatalf("dojo check %s right after dojo up: exit %d\n%s", step, code, out)
+		}
+	}
+	// stdout alone: the results as data.
+	check := e.DojoCommand(ctx, "check", "step-5", "--json")
+	var stderr strings.Builder
+	check.Stderr = &stderr
+	out, err := check.Output()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 3 {
+		t.Fatalf("dojo check step-5 before Prometheus: %v, want exit 3\n%s\n%s", err, out, stderr.String())
+	}
+	var results []struct {
+		Criterion, Status, Observed string
+	}
+	if err := json.Unmarshal(out, &results); err != nil {
+		t.Fatalf("dojo check step-5 --json: %v\n%s", err, out)
+	}
+	firstFailing := ""
+	for _, r := range results {
+		if r.Status == "fail" {
+			firstFailing = r.Criterion
+			break
+		}
+	}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, pageURL+"/api/room", nil)
+	req.Header.Set("Authorization", "Bearer "+trainerToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var view struct {
+		Learners []struct {
+			Name       string
+			Step       int
+			Kubernetes string
+			Failing    *struct{ Criterion, Observed string }
+		}
+	}
+	if err := json.Unmarshal(raw, &view); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("the room as the page reads it: HTTP %d %v\n%s", resp.StatusCode, err, raw)
+	}
+	t.Logf("the room: %s", raw)
+	if len(view.Learners) != 1 {
+		t.Fatalf("%d learners in the room, want Ada alone", len(view.Learners))
+	}
+	l := view.Learners[0]
+	if l.Name != "Ada" || l.Step != 5 || l.Failing == nil || firstFailing == "" ||
+		!strings.Contains(l.Failing.Criterion, firstFailing) || l.Failing.Observed == "" {
+		t.Errorf("the room shows %+v (failing %+v), want Ada on step 5 failing %q with what was observed", l, l.Failing, firstFailing)
+	}
+	if !strings.HasPrefix(l.Kubernetes, "v1.37") {
+		t.Errorf("the room says the node runs %q, want the kind node's v1.37", l.Kubernetes)
 	}
 }
