@@ -199,9 +199,16 @@ func (c *Client) Send(ctx context.Context, workspace string, m *Member, e *Event
 	if err := makeDotDojo(workspace); err != nil {
 		return out, err
 	}
-	unlock, err := lockWithin(ctx, filepath.Join(dotDojo(workspace), lockFile))
-	if err != nil {
+	lock := filepath.Join(dotDojo(workspace), lockFile)
+	if err := within(workspace, lock); err != nil {
+		return out, err
+	}
+	unlock, err := lockWithin(ctx, lock)
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 		return out, fmt.Errorf("another dojo is sending to the classroom: %w", err)
+	}
+	if err != nil {
+		return out, fmt.Errorf("cannot lock %s: %w", lock, err)
 	}
 	defer unlock()
 	queue, err := readOutbox(OutboxPath(workspace))
@@ -284,7 +291,7 @@ func (c *Client) post(ctx context.Context, m *Member, events []Event) (int, erro
 
 func answerText(a Answer, data []byte) string {
 	if a.Error != "" {
-		return a.Error
+		return Truncate(a.Error, 200) // the server's words, as untrusted as its body
 	}
 	return Truncate(string(data), 200)
 }

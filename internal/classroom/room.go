@@ -344,7 +344,7 @@ func (l *Learner) apply(e Event, now time.Time) {
 	}
 	if e.Hand != nil {
 		at := now
-		if l.Hand != nil {
+		if l.Hand != nil && l.Hand.Step == e.Step {
 			at = l.Hand.At // still the same wait
 		}
 		l.Hand = &RaisedHand{Message: e.Hand.Message, Step: e.Step, At: at}

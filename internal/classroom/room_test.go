@@ -235,3 +235,24 @@ func TestAnUnreadableRoomFileIsLeftAlone(t *testing.T) {
 		}
 	}
 }
+
+// A hand raised again while still up keeps its wait on the same step, and
+// starts a new one on another step.
+func TestAHandRaisedOnAnotherStepStartsANewWait(t *testing.T) {
+	r, c, _ := newRoom(t, DefaultLimits())
+	up := ev(1, "Ada", 5, 100)
+	up.Hand = &Hand{Message: "help"}
+	apply(t, r, up)
+	c.Add(time.Minute)
+	apply(t, r, up) // the same step: the same wait
+	if h := r.View().Learners[0].Hand; h == nil || h.Seconds != 60 {
+		t.Fatalf("hand raised again on the same step: %+v, want a wait of 60 s", h)
+	}
+	c.Add(time.Minute)
+	back := ev(1, "Ada", 4, 10) // the learner is back on step 4 and asks there
+	back.Hand = &Hand{Message: "step 4 now"}
+	apply(t, r, back)
+	if h := r.View().Learners[0].Hand; h == nil || h.Seconds != 0 || h.Message != "step 4 now" {
+		t.Fatalf("hand raised on another step: %+v, want a new wait", h)
+	}
+}

@@ -1,6 +1,7 @@
 package factory
 
 import (
+	"context"
 	"maps"
 	"slices"
 	"sync"
@@ -13,6 +14,17 @@ import (
 type Checks struct {
 	mu     sync.Mutex
 	byStep map[string][]check.Result
+	// OnChange, when set, runs while a long command (dojo check --watch)
+	// goes on, each time what it shows changed: the classroom sends the
+	// learner's event from it.
+	OnChange func(ctx context.Context)
+}
+
+// Changed runs OnChange, if any.
+func (c *Checks) Changed(ctx context.Context) {
+	if c.OnChange != nil {
+		c.OnChange(ctx)
+	}
 }
 
 // Record keeps a step's results; a later check of the same step replaces

@@ -53,6 +53,9 @@ type Options struct {
 	// Checked receives each step's results as they are recorded (the
 	// classroom event reads them); nil ignores them.
 	Checked func(step string, rs []check.Result)
+	// Changed runs in --watch each time the results on screen changed
+	// (the classroom's event; nil: nothing).
+	Changed func(ctx context.Context)
 }
 
 // NewCmd builds `dojo check [STEP]`.
@@ -94,6 +97,7 @@ them. Exit status 3 means a criterion failed.`,
 			}
 			opts.IO, opts.Catalog, opts.State, opts.Now = f.IO, f.Catalog, f.State, f.Now
 			opts.Checked = f.Checks.Record
+			opts.Changed = f.Checks.Changed
 			opts.World = func() *probe.World { return world(f, opts) }
 			opts.Suite.Cluster = f.ClusterName()
 			opts.Suite.Machine = suite.Machine{
@@ -442,6 +446,9 @@ func watch(ctx context.Context, opts *Options, store *state.Store, s *steps.Step
 			fmt.Fprintf(opts.IO.Out, "%s\n", opts.IO.Styles().Muted.Render(opts.Now().Format("15:04:05")))
 			render(opts, s, rs, true)
 			record(opts, store, s, rs)
+			if opts.Changed != nil {
+				opts.Changed(ctx)
+			}
 		} else {
 			delay = min(delay*2, 5*time.Second)
 		}

@@ -227,6 +227,8 @@ func TestWatch(t *testing.T) {
 	f, st = factorytest.New(t, factorytest.Options{Workspace: t.TempDir()})
 	o = options(f, standInTools(map[string]string{}, true))
 	o.Step, o.Watch = "step-1", true
+	changed := 0 // the classroom's event goes while the watch runs
+	o.Changed = func(context.Context) { changed++ }
 	ctx, cancel := context.WithTimeout(context.Background(), 2500*time.Millisecond)
 	defer cancel()
 	start := time.Now()
@@ -238,6 +240,9 @@ func TestWatch(t *testing.T) {
 	}
 	if n := strings.Count(st.Out.String(), "step-1 Get your tools ready"); n != 1 {
 		t.Errorf("unchanged results printed %d times, want once:\n%s", n, st.Out)
+	}
+	if changed != 1 {
+		t.Errorf("the watch reported a change %d times, want once (when the results first showed)", changed)
 	}
 }
 

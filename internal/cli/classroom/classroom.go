@@ -152,16 +152,20 @@ func printRoom(opts *Options, room *classroom.Room, addr *net.TCPAddr, resumed b
 	} else {
 		fmt.Fprintf(out, "A new room, kept in %s.\n", room.Path())
 	}
-	fmt.Fprintf(out, "\n%s\n", st.Heading.Render("Learners join with (show this to the room):"))
-	for _, h := range joinHosts(host, opts.Addrs) {
-		fmt.Fprintf(out, "  %s\n", st.Code.Render(fmt.Sprintf(`dojo join %s --token %s --name "Your name"`, hostURL(h, port), room.JoinToken())))
-	}
-	fmt.Fprintf(out, "\n%s\n", st.Heading.Render("Your page (keep it to yourself: its token reads the whole room):"))
+	// The page first: its token reads the whole room, so it must be off the
+	// screen (cleared, or scrolled away) before the terminal is projected;
+	// the join command, last, is the part the room may see.
+	fmt.Fprintf(out, "\n%s\n", st.Heading.Render("Your page (open it, then clear this screen before you project it: its token reads the whole room):"))
 	page := hostURL(pageHost(host), port) + "/?token=" + url.QueryEscape(room.TrainerToken())
 	if opts.Large {
 		page += "&large=1"
 	}
-	fmt.Fprintf(out, "  %s\n\n", page)
+	fmt.Fprintf(out, "  %s\n", page)
+	fmt.Fprintf(out, "\n%s\n", st.Heading.Render("Learners join with (show this to the room):"))
+	for _, h := range joinHosts(host, opts.Addrs) {
+		fmt.Fprintf(out, "  %s\n", st.Code.Render(fmt.Sprintf(`dojo join %s --token %s --name "Your name"`, hostURL(h, port), room.JoinToken())))
+	}
+	fmt.Fprintln(out)
 	if ip := net.ParseIP(host); host == "localhost" || (ip != nil && ip.IsLoopback()) {
 		fmt.Fprintf(out, "Only this laptop can reach %s. For the room, run dojo classroom --listen 0.0.0.0:%s, or with your address on the room's network.\n", net.JoinHostPort(host, port), port)
 	}

@@ -27,6 +27,9 @@ func Reports(newCmd func(*factory.Factory) *cobra.Command, readsCluster bool) fu
 			return cmd
 		}
 		cmd.RunE = func(c *cobra.Command, args []string) error {
+			// A long command (dojo check --watch) reports each change as
+			// it goes, not only when it ends.
+			f.Checks.OnChange = func(ctx context.Context) { Report(ctx, f, readsCluster) }
 			err := run(c, args)
 			var ue *cmdutil.UsageError
 			if !errors.As(err, &ue) {
