@@ -254,6 +254,34 @@ func (e *notStarted) Unwrap() error { return e.cause }
 // warn prints a warning once, now, through the progress (stderr).
 func (u *run) warn(msg string) { u.pr.Warn(msg) }
 
+// warnPublishedPorts says in one line when an existing cluster publishes
+// its ports beyond this machine although the learner did not ask for it (a
+// cluster made by a dojo before --listen-address), or on loopback although
+// --listen-address asked for more: the flag only shapes a new cluster.
+func (u *run) warnPublishedPorts(p cluster.Provider) {
+	pr, ok := p.(cluster.PortReader)
+	if !ok {
+		return
+	}
+	addrs, err := pr.PublishedAddresses(u.o.Name)
+	if err != nil {
+		return // the cluster phase reports a cluster that does not answer
+	}
+	var open []string
+	for _, a := range addrs {
+		if !cluster.IsLoopback(a) {
+			open = append(open, a)
+		}
+	}
+	asked := u.o.ListenAddress != "" && !cluster.IsLoopback(u.o.ListenAddress)
+	switch {
+	case len(open) > 0 && !asked:
+		u.warn(fmt.Sprintf("cluster %s publishes ports 80 and 443 on %s, so anyone on your networks can reach your producer and Prometheus (a cluster from an older dojo): dojo teardown, then dojo up, keeps them on 127.0.0.1", u.o.Name, strings.Join(open, ", ")))
+	case len(open) == 0 && asked:
+		u.warn(fmt.Sprintf("cluster %s exists already: --listen-address %s applies only when dojo up creates it (dojo teardown, then dojo up, to change it)", u.o.Name, u.o.ListenAddress))
+	}
+}
+
 // cluster makes sure the cluster exists and answers: an existing one, or
 // preflight then kind's.
 func (u *run) cluster(ctx context.Context) error {
@@ -358,6 +386,9 @@ func (u *run) upKind(ctx context.Context) (cluster.Provider, *kube.Access, error
 	nodeImage := cmp.Or(o.NodeImage, versions.NodeImage)
 	if rep.Exists && o.NodeImage != "" && cluster.WasReady(o.StateDir, o.Name) {
 		u.warn(fmt.Sprintf("cluster %s exists already: --node-image %s applies only when dojo up creates it (dojo teardown, then dojo up, to change it)", o.Name, o.NodeImage))
+	}
+	if rep.Exists {
+		u.warnPublishedPorts(p)
 	}
 	label := "cluster " + o.Name
 	if !rep.Exists {

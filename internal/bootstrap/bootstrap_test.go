@@ -351,3 +351,45 @@ func TestNodeImageWarningOnlyForACompleteCluster(t *testing.T) {
 		}
 	}
 }
+
+// portsStandIn is the stand-in provider with the node's published addresses.
+type portsStandIn struct {
+	*cluster.StandIn
+	addrs []string
+}
+
+func (p portsStandIn) PublishedAddresses(string) ([]string, error) { return p.addrs, nil }
+
+// An existing cluster open beyond this machine (made before dojo published
+// on loopback) is named in one warning with what to do; a --listen-address
+// the existing cluster does not have is said to apply only to a new one.
+func TestExistingClusterPortsAreNamedWhenOpen(t *testing.T) {
+	for _, c := range []struct {
+		addrs  []string
+		listen string
+		want   string
+	}{
+		{[]string{"0.0.0.0", "127.0.0.1"}, "", "publishes ports 80 and 443 on 0.0.0.0"},
+		{[]string{"127.0.0.1"}, "", ""},
+		{[]string{"127.0.0.1"}, "0.0.0.0", "--listen-address 0.0.0.0 applies only when dojo up creates it"},
+		{[]string{"0.0.0.0"}, "0.0.0.0", ""},
+	} {
+		stateDir := t.TempDir()
+		s := cluster.NewStandIn()
+		s.Add("dojo", nil)
+		if err := cluster.MarkReady(stateDir, "dojo"); err != nil {
+			t.Fatal(err)
+		}
+		env := upEnv(portsStandIn{s, c.addrs}, func(int) cluster.PortUser { return cluster.PortUser{InUse: true} }, map[string]string{"docker": "Docker version 27"})
+		streams, _, _, errOut := ui.Test(false, false)
+		env.Progress = ui.NewProgress(streams)
+		_, _ = Up(context.Background(), Options{Name: "dojo", ListenAddress: c.listen, Workspace: t.TempDir(), Version: "dev", StateDir: stateDir}, env)
+		got := errOut.String()
+		if c.want == "" && (strings.Contains(got, "publishes ports") || strings.Contains(got, "--listen-address")) {
+			t.Errorf("%v, --listen-address %q: an unwanted warning:\n%s", c.addrs, c.listen, got)
+		}
+		if c.want != "" && strings.Count(got, c.want) != 1 {
+			t.Errorf("%v, --listen-address %q: want one warning %q:\n%s", c.addrs, c.listen, c.want, got)
+		}
+	}
+}

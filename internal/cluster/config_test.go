@@ -160,3 +160,15 @@ func TestPortMappingsListenOnLoopbackUnlessToldOtherwise(t *testing.T) {
 		t.Fatal("IsLoopback misjudges an address")
 	}
 }
+
+// docker port's lines become the addresses the node's ports are open on.
+func TestParsePortAddresses(t *testing.T) {
+	got := parsePortAddresses("80/tcp -> 127.0.0.1:80\n443/tcp -> 127.0.0.1:443\n6443/tcp -> 127.0.0.1:37021\n")
+	if !reflect.DeepEqual(got, []string{"127.0.0.1"}) {
+		t.Errorf("loopback mappings: %v", got)
+	}
+	got = parsePortAddresses("80/tcp -> 0.0.0.0:80\n80/tcp -> [::]:80\n6443/tcp -> 127.0.0.1:37021\n")
+	if !reflect.DeepEqual(got, []string{"0.0.0.0", "::", "127.0.0.1"}) {
+		t.Errorf("an old cluster's mappings: %v", got)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os/exec"
+	"slices"
 	"strings"
 	"time"
 
@@ -197,6 +198,46 @@ func parseNodeLabels(kubeadmConf string) map[string]string {
 		return labels
 	}
 	return labels
+}
+
+// PortReader is a Provider that can say where a cluster's node publishes
+// its ports on the host (KindProvider; a stand-in may not).
+type PortReader interface {
+	// PublishedAddresses lists the host addresses the first node's ports
+	// are published on ("127.0.0.1", "0.0.0.0", "::").
+	PublishedAddresses(name string) ([]string, error)
+}
+
+// PublishedAddresses implements PortReader with the runtime's own `port`
+// command (docker, podman and nerdctl all have it).
+func (k *KindProvider) PublishedAddresses(name string) ([]string, error) {
+	out, err := exec.Command(k.runtime.Binary, "port", name+"-control-plane").Output()
+	if err != nil {
+		return nil, explainRuntimeError(k.runtime.Name, err)
+	}
+	return parsePortAddresses(string(out)), nil
+}
+
+// parsePortAddresses reads `docker port` lines ("80/tcp -> 127.0.0.1:80",
+// "443/tcp -> [::]:443") into their host addresses, each once.
+func parsePortAddresses(out string) []string {
+	var addrs []string
+	for _, line := range strings.Split(out, "\n") {
+		_, hostPort, ok := strings.Cut(line, "->")
+		if !ok {
+			continue
+		}
+		hostPort = strings.TrimSpace(hostPort)
+		i := strings.LastIndex(hostPort, ":")
+		if i < 0 {
+			continue
+		}
+		a := strings.Trim(hostPort[:i], "[]")
+		if !slices.Contains(addrs, a) {
+			addrs = append(addrs, a)
+		}
+	}
+	return addrs
 }
 
 // NodeArch implements Provider.

@@ -21,6 +21,7 @@ import (
 	kindcluster "sigs.k8s.io/kind/pkg/cluster"
 
 	"github.com/kubedojo/dojo/internal/app"
+	"github.com/kubedojo/dojo/internal/cluster"
 	"github.com/kubedojo/dojo/internal/kindlab"
 	"github.com/kubedojo/dojo/internal/workshop"
 )
@@ -234,6 +235,9 @@ func TestUpOnKind(t *testing.T) {
 		if strings.Contains(out, "create cluster") {
 			t.Errorf("the second run created the cluster again")
 		}
+		if strings.Contains(out, "publishes ports 80 and 443") {
+			t.Errorf("the second run warns that a loopback-only cluster is open")
+		}
 	})
 
 	t.Run("once Traefik's image is in the node, the next run completes and the producer answers on port 80", func(t *testing.T) {
@@ -273,6 +277,12 @@ func TestUpOnKind(t *testing.T) {
 			if !strings.Contains(out, want) {
 				t.Errorf("docker port lacks %q:\n%s", want, out)
 			}
+		}
+		// What dojo up reads of an existing cluster to warn about open ports.
+		t.Setenv("DOCKER_HOST", e.Docker.Host)
+		published, err := cluster.NewKindProvider(cluster.Runtime{Name: "docker", Binary: "docker"}).PublishedAddresses(workshop.ClusterName)
+		if err != nil || strings.Join(published, ",") != "127.0.0.1" {
+			t.Errorf("PublishedAddresses: %v %v, want [127.0.0.1]", published, err)
 		}
 		// What a neighbour on the Wi-Fi would try: this machine's address on
 		// another interface (here the namespace's own bridges: Docker's and
