@@ -339,8 +339,20 @@ func TestUpOnKind(t *testing.T) {
 		if out, err := e.DojoCommand(ctx, "check", "cleanup").CombinedOutput(); err != nil {
 			t.Errorf("dojo check cleanup after dojo teardown: %v\n%s", err, out)
 		}
-		if err := p.Delete("other", kube); err != nil {
-			t.Fatal(err)
+		// Housekeeping, not the proof: kindlab's Stop removes every
+		// container anyway. dockerd sometimes takes more than its 10 s to
+		// see a kind node die under load ("did not receive an exit event",
+		// seen once in a CI-like run): try again, then leave it to Stop.
+		for try := 1; ; try++ {
+			err := p.Delete("other", kube)
+			if err == nil {
+				break
+			}
+			if try == 3 {
+				t.Logf("deleting the second cluster failed %d times (kindlab's Stop removes it): %v", try, err)
+				break
+			}
+			time.Sleep(5 * time.Second)
 		}
 	})
 }
