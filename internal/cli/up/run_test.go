@@ -101,24 +101,11 @@ func TestRunNodeImage(t *testing.T) {
 	if err := Run(context.Background(), opts); err != nil || got.NodeImage != "localhost/dojo-kind-node:v1.37.2" {
 		t.Fatalf("err %v, bootstrap got node image %q", err, got.NodeImage)
 	}
-	for _, c := range []struct {
-		image   string
-		skip    bool
-		context string
-		want    string
-	}{
-		{image: "Kindest/Node::v1", want: `--node-image "Kindest/Node::v1" is not an image reference`},
-		{image: "kindest/node:v1.36.4", skip: true, want: "dojo up creates none"},
-		{image: "kindest/node:v1.36.4", context: "mine", want: "dojo up creates none"},
-	} {
-		got = bootstrap.Options{}
-		opts.NodeImage, opts.SkipCluster, opts.Cluster.Context = c.image, c.skip, c.context
-		err := Run(context.Background(), opts)
-		var usage *cmdutil.UsageError
-		if !errors.As(err, &usage) || !strings.Contains(err.Error(), c.want) || got.Name != "" {
-			t.Errorf("--node-image %q (skip %v, context %q): err %v, bootstrap ran: %v; want a usage error with %q", c.image, c.skip, c.context, err, got.Name != "", c.want)
-		}
-	}
+	wantUsageErrors(t, "--node-image", opts, &got, func(v string) { opts.NodeImage = v }, []usageCase{
+		{value: "Kindest/Node::v1", want: `--node-image "Kindest/Node::v1" is not an image reference`},
+		{value: "kindest/node:v1.36.4", skip: true, want: "dojo up creates none"},
+		{value: "kindest/node:v1.36.4", context: "mine", want: "dojo up creates none"},
+	})
 }
 
 // The cluster's ports stay on loopback unless --listen-address says
@@ -151,22 +138,33 @@ func TestRunListenAddress(t *testing.T) {
 	if w := errOut.String(); strings.Count(w, "warning:") != 1 || !strings.Contains(w, "listen on 0.0.0.0") || !strings.Contains(w, "Wi-Fi") {
 		t.Fatalf("0.0.0.0: stderr %q, want one warning saying who can reach the cluster", w)
 	}
-	for _, c := range []struct {
-		listen  string
-		skip    bool
-		context string
-		want    string
-	}{
-		{listen: "localhost:80", want: `--listen-address "localhost:80" is not an IP address`},
-		{listen: "0.0.0.0", skip: true, want: "dojo up creates none"},
-		{listen: "0.0.0.0", context: "mine", want: "dojo up creates none"},
-	} {
-		got = bootstrap.Options{}
-		opts.Listen, opts.SkipCluster, opts.Cluster.Context = c.listen, c.skip, c.context
+	wantUsageErrors(t, "--listen-address", opts, &got, func(v string) { opts.Listen = v }, []usageCase{
+		{value: "localhost:80", want: `--listen-address "localhost:80" is not an IP address`},
+		{value: "0.0.0.0", skip: true, want: "dojo up creates none"},
+		{value: "0.0.0.0", context: "mine", want: "dojo up creates none"},
+	})
+}
+
+// usageCase is a flag value dojo up must refuse before bootstrap runs.
+type usageCase struct {
+	value   string
+	skip    bool
+	context string
+	want    string
+}
+
+// wantUsageErrors runs each case through set and Run: a usage error naming
+// c.want, and bootstrap never called (got stays empty).
+func wantUsageErrors(t *testing.T, flag string, opts *Options, got *bootstrap.Options, set func(string), cases []usageCase) {
+	t.Helper()
+	for _, c := range cases {
+		*got = bootstrap.Options{}
+		set(c.value)
+		opts.SkipCluster, opts.Cluster.Context = c.skip, c.context
 		err := Run(context.Background(), opts)
 		var usage *cmdutil.UsageError
 		if !errors.As(err, &usage) || !strings.Contains(err.Error(), c.want) || got.Name != "" {
-			t.Errorf("--listen-address %q (skip %v, context %q): err %v, bootstrap ran: %v; want a usage error with %q", c.listen, c.skip, c.context, err, got.Name != "", c.want)
+			t.Errorf("%s %q (skip %v, context %q): err %v, bootstrap ran: %v; want a usage error with %q", flag, c.value, c.skip, c.context, err, got.Name != "", c.want)
 		}
 	}
 }

@@ -126,7 +126,7 @@ func Run(ctx context.Context, opts *Options) error {
 		if _, err := name.ParseReference(opts.NodeImage); err != nil {
 			return cmdutil.Usagef("--node-image %q is not an image reference (%v): give repository:tag or repository@sha256:digest, e.g. %s", opts.NodeImage, err, versions.NodeImage)
 		}
-		if opts.SkipCluster || opts.Cluster.Context != "" {
+		if opts.existing() {
 			return cmdutil.Usagef("--node-image %s chooses the image of a cluster dojo up creates; with --skip-cluster or --context dojo up creates none: drop one of them", opts.NodeImage)
 		}
 	}
@@ -155,7 +155,7 @@ func Run(ctx context.Context, opts *Options) error {
 		Image:         opts.Image,
 		NodeImage:     opts.NodeImage,
 		ListenAddress: opts.Listen,
-		Existing:      opts.SkipCluster || opts.Cluster.Context != "",
+		Existing:      opts.existing(),
 		Timeout:       opts.Timeout,
 		ChartRepo:     chartRepo,
 		Workspace:     ws,
@@ -214,6 +214,11 @@ func recordDomain(opts *Options, res *bootstrap.Result) {
 	}
 }
 
+// existing says dojo up installs onto a cluster it does not create
+// (--skip-cluster or --context), where the flags that shape a new cluster
+// mean nothing.
+func (opts *Options) existing() bool { return opts.SkipCluster || opts.Cluster.Context != "" }
+
 // checkListen refuses a --listen-address that is no IP address, and one
 // given where dojo up creates no cluster.
 func checkListen(opts *Options) error {
@@ -223,7 +228,7 @@ func checkListen(opts *Options) error {
 	if net.ParseIP(opts.Listen) == nil {
 		return cmdutil.Usagef("--listen-address %q is not an IP address: give one of this machine's addresses, e.g. %s (the default, this machine only) or 0.0.0.0 (every network)", opts.Listen, cluster.DefaultListenAddress)
 	}
-	if opts.SkipCluster || opts.Cluster.Context != "" {
+	if opts.existing() {
 		return cmdutil.Usagef("--listen-address %s chooses where a cluster dojo up creates publishes its ports; with --skip-cluster or --context dojo up creates none: drop one of them", opts.Listen)
 	}
 	return nil
